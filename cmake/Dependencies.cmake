@@ -1,0 +1,46 @@
+# Every third-party dependency comes in as an imported target; all come from Debian
+# packages (tools/bootstrap.sh installs them) or the CUDA toolkit.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(Threads REQUIRED)
+
+if(LOCDET_STATIC_DEPS)
+  set(BLA_STATIC ON)
+endif()
+set(BLA_VENDOR OpenBLAS)
+find_package(BLAS REQUIRED)
+
+find_path(STB_INCLUDE_DIR stb_image_write.h PATH_SUFFIXES stb REQUIRED
+  HINTS /usr/include/stb)
+
+add_library(locdet_deps INTERFACE)
+add_library(locdet::deps ALIAS locdet_deps)
+target_include_directories(locdet_deps SYSTEM INTERFACE ${STB_INCLUDE_DIR})
+target_link_libraries(locdet_deps INTERFACE
+  OpenMP::OpenMP_CXX nlohmann_json::nlohmann_json ${BLAS_LIBRARIES} Threads::Threads)
+if(LOCDET_STATIC_DEPS)
+  target_link_libraries(locdet_deps INTERFACE gfortran)
+endif()
+
+if(LOCDET_CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  # cuDNN ships with the CUDA install here; on GPU hosts it may come from a Python wheel
+  # (nvidia-cudnn): point CUDNN_ROOT at it, or rely on LD_LIBRARY_PATH at run time.
+  find_path(CUDNN_INCLUDE_DIR cudnn.h
+    HINTS ${CUDNN_ROOT} $ENV{CUDNN_ROOT} ${CUDAToolkit_INCLUDE_DIRS} PATH_SUFFIXES include REQUIRED)
+  find_library(CUDNN_LIBRARY cudnn
+    HINTS ${CUDNN_ROOT} $ENV{CUDNN_ROOT} ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}
+    PATH_SUFFIXES lib lib64 REQUIRED)
+  message(STATUS "cuDNN: ${CUDNN_LIBRARY}")
+  add_library(locdet_cuda_deps INTERFACE)
+  add_library(locdet::cuda_deps ALIAS locdet_cuda_deps)
+  target_include_directories(locdet_cuda_deps SYSTEM INTERFACE ${CUDNN_INCLUDE_DIR})
+  target_link_libraries(locdet_cuda_deps INTERFACE
+    CUDA::cudart CUDA::cublas ${CUDNN_LIBRARY})
+  if(TARGET CUDA::nvtx3)
+    target_link_libraries(locdet_cuda_deps INTERFACE CUDA::nvtx3)
+  endif()
+endif()
+
+find_package(GTest REQUIRED)
