@@ -1,0 +1,38 @@
+// 2-D convolution (cross-correlation, as in PyTorch), NCHW activations, filters [k, c, r, s].
+// CPU reference: im2col per sample + OpenBLAS gemm. OpenMP splits the batch across threads,
+// each thread with its own slice of the workspace and single-threaded gemm, so the workspace
+// size depends on omp_get_max_threads() at query time: query it in the process that runs.
+// backward_filter sums per-thread partial dW in a fixed order (deterministic for a thread count).
+#pragma once
+
+#include <cstddef>
+
+namespace locdet {
+
+struct Conv2dDims {
+  int n, c, h, w;  // input
+  int k, r, s;     // output channels, filter height, filter width
+  int stride = 1, pad = 0;
+  int out_h() const { return (h + 2 * pad - r) / stride + 1; }
+  int out_w() const { return (w + 2 * pad - s) / stride + 1; }
+};
+
+namespace cpu {
+
+// Elements of T the three conv2d_* calls below need as workspace (max over them).
+size_t conv2d_workspace_elems(const Conv2dDims& d);
+
+// y[n,k,oh,ow] = sum_{c,r,s} x[n,c,oh*stride-pad+r,ow*stride-pad+s] * w[k,c,r,s] + bias[k]
+template <class T>
+void conv2d_forward(const Conv2dDims& d, const T* x, const T* w, const T* bias /*[k] or null*/, T* y,
+                    T* workspace);
+
+template <class T>
+void conv2d_backward_data(const Conv2dDims& d, const T* dy, const T* w, T* dx, T* workspace);
+
+// dbias may be null (conv without bias).
+template <class T>
+void conv2d_backward_filter(const Conv2dDims& d, const T* x, const T* dy, T* dw, T* dbias, T* workspace);
+
+}  // namespace cpu
+}  // namespace locdet

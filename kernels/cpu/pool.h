@@ -1,0 +1,31 @@
+// Pooling, NCHW. Max pooling pads with -inf (padding never wins) and records, per output, the
+// flat index h*w_in + w of the winning input inside its (n, c) plane (first maximum in
+// row-major window order wins ties). Global average pooling maps [n, c, hw] -> [n, c].
+#pragma once
+
+#include <cstdint>
+
+namespace locdet {
+
+struct Pool2dDims {
+  int n, c, h, w;
+  int kernel, stride, pad;
+  int out_h() const { return (h + 2 * pad - kernel) / stride + 1; }
+  int out_w() const { return (w + 2 * pad - kernel) / stride + 1; }
+};
+
+namespace cpu {
+
+template <class T>
+void maxpool2d_forward(const Pool2dDims& d, const T* x, T* y, int32_t* argmax);
+// dx is overwritten: zeroed, then every dy added at its argmax.
+template <class T>
+void maxpool2d_backward(const Pool2dDims& d, const T* dy, const int32_t* argmax, T* dx);
+
+template <class T>
+void global_avgpool_forward(int n, int c, int hw, const T* x, T* y);
+template <class T>
+void global_avgpool_backward(int n, int c, int hw, const T* dy, T* dx);
+
+}  // namespace cpu
+}  // namespace locdet
