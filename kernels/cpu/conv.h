@@ -1,8 +1,7 @@
 // 2-D convolution (cross-correlation, as in PyTorch), NCHW activations, filters [k, c, r, s].
-// CPU reference: im2col per sample + OpenBLAS gemm. OpenMP splits the batch across threads,
-// each thread with its own slice of the workspace and single-threaded gemm, so the workspace
-// size depends on omp_get_max_threads() at query time: query it in the process that runs.
-// backward_filter sums per-thread partial dW in a fixed order (deterministic for a thread count).
+// CPU reference: per-sample im2col + OpenBLAS gemm (see conv.cpp for the threading choice).
+// The workspace holds one sample's im2col matrix (c*r*s x out_h*out_w); dW is accumulated over
+// samples in order, so every result is deterministic.
 #pragma once
 
 #include <cstddef>
