@@ -1,0 +1,95 @@
+// Runs a planned graph on one device. The constructor plans memory, makes ONE arena
+// allocation, initializes parameters (seeded) and uploads constants; step() then runs
+// every node once (for a training graph: forward, backward, optimizer) with no allocation.
+// Host <-> device traffic happens only in read()/write(), which are explicit.
+//
+// CPU: a loop over the nodes calling kernels/cpu (OpenMP inside the kernels); with
+// cpu_double every F32 tensor is held and computed in double (gradient checks).
+// CUDA: eager launches on one stream, or (cuda_graph) the whole step captured once as a
+// CUDA Graph and replayed; capture failure falls back to eager and says so.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/graph.h"
+#include "engine/planner.h"
+#include "engine/tensor.h"
+
+namespace locdet {
+
+struct ExecutorOptions {
+  Device device = Device::kCpu;
+  bool cuda_graph = true;   // CUDA: capture the step as a CUDA Graph (eager when false)
+  bool cpu_double = false;  // CPU: compute F32 tensors in double
+  uint64_t seed = 1;        // parameter initialization
+};
+
+// A backend runs the nodes; the Executor owns the graph, plan and arena.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Scratch the node needs (asked once per node, before planning; may set up cuDNN plans).
+  virtual int64_t workspace_bytes(const Node& node) = 0;
+  virtual void bind(const std::vector<Tensor>& tensors, const std::vector<std::byte*>& workspaces) = 0;
+  virtual void run() = 0;
+  virtual void synchronize() {}
+  // "captured CUDA graph (N nodes)" / "eager" ...
+  virtual std::string mode() const = 0;
+};
+
+// Whether `device`'s backend implements `op`: a backend that cannot run an op says so.
+bool backend_supports(Op op, Device device);
+
+class Executor {
+ public:
+  explicit Executor(Graph graph, ExecutorOptions options = {});
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  void step();
+  const Graph& graph() const { return graph_; }
+  const Plan& plan() const { return plan_; }
+  const ExecutorOptions& options() const { return options_; }
+  std::string mode() const { return backend_->mode(); }
+
+  Tensor tensor(Value v) const;
+  Tensor tensor(const std::string& name) const { return tensor(graph_.find(name)); }
+  std::vector<float> read(Value v) const;
+  std::vector<int32_t> read_i32(Value v) const;
+  float read_scalar(Value v) const { return read(v).at(0); }
+  void write(Value v, const std::vector<float>& values);
+  void write_i32(Value v, const std::vector<int32_t>& values);
+  // Raw bytes of a tensor as stored (checkpoints); sizes must match exactly.
+  std::vector<std::byte> read_bytes(Value v) const;
+  void write_bytes(Value v, const std::vector<std::byte>& bytes);
+  void synchronize() { backend_->synchronize(); }
+
+  // Re-initializes parameters and state with `seed` (Kaiming/Xavier uniform, zeros, ones).
+  void init_parameters(uint64_t seed);
+
+ private:
+  Graph graph_;
+  ExecutorOptions options_;
+  std::unique_ptr<Backend> backend_;
+  Plan plan_;
+  std::unique_ptr<Buffer> arena_;
+  std::vector<Tensor> tensors_;
+};
+
+std::unique_ptr<Backend> make_cpu_backend(const Graph& g, bool use_double);
+#ifdef LOCDET_WITH_CUDA
+std::unique_ptr<Backend> make_cuda_backend(const Graph& g,
+                                           bool use_cuda_graph);  // kernels/cuda/executor_cuda.cpp
+#endif
+
+// Helpers shared by the backends.
+struct Index4;
+Index4 broadcast_index(const Shape& out, const Shape& a, const Shape& b);
+// The slab view [outer, len, inner] of a shape around `axis`.
+void slab_dims(const Shape& s, int axis, int64_t* outer, int64_t* inner);
+
+}  // namespace locdet
