@@ -5,13 +5,15 @@
 
 #include <cstdint>
 
+#include "kernels/common/hostdevice.h"
+
 namespace locdet {
 
 struct Pool2dDims {
   int n, c, h, w;
   int kernel, stride, pad;
-  int out_h() const { return (h + 2 * pad - kernel) / stride + 1; }
-  int out_w() const { return (w + 2 * pad - kernel) / stride + 1; }
+  LOCDET_HD int out_h() const { return (h + 2 * pad - kernel) / stride + 1; }
+  LOCDET_HD int out_w() const { return (w + 2 * pad - kernel) / stride + 1; }
 };
 
 namespace cpu {

@@ -44,6 +44,7 @@ class CudnnConv2d {
   int backward_filter_algo() const { return bwd_filter_algo_; }
 
  private:
+  void destroy() noexcept;
   Conv2dDims dims_;
   cudnnTensorStruct* x_desc_ = nullptr;
   cudnnTensorStruct* y_desc_ = nullptr;

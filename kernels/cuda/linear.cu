@@ -1,0 +1,58 @@
+// Row-major PyTorch layout on column-major cuBLAS: a row-major [r, c] matrix is a column-major
+// [c, r] one, so y = x w^T becomes y^T = w x^T, i.e. sgemm(T, N) with the operands as stored.
+#include <cstdint>
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/linear.h"
+
+namespace locdet::cuda {
+namespace {
+
+__global__ void broadcast_bias_kernel(int64_t total, int n, const float* __restrict__ b,
+                                      float* __restrict__ y) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e < total) y[e] = b[e % n];
+}
+
+// db[j] = sum_i dy[i, j]: one thread per column, rows in order (deterministic, coalesced over j).
+__global__ void column_sum_kernel(int m, int n, const float* __restrict__ dy, float* __restrict__ db) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= n) return;
+  float sum = 0.0f;
+  for (int i = 0; i < m; ++i) sum += dy[static_cast<int64_t>(i) * n + j];
+  db[j] = sum;
+}
+
+}  // namespace
+
+void linear_forward(int m, int k, int n, const float* x, const float* w, const float* b, float* y,
+                    const CudaContext& ctx) {
+  LOCDET_CHECK(m > 0 && k > 0 && n > 0, "linear: m, k, n must be positive (m=", m, " k=", k, " n=", n, ")");
+  const float one = 1.0f, zero = 0.0f;
+  if (b) {
+    const int64_t total = static_cast<int64_t>(m) * n;
+    broadcast_bias_kernel<<<static_cast<unsigned>((total + 255) / 256), 256, 0, ctx.stream>>>(total, n, b, y);
+    CUDA_CHECK_LAUNCH();
+  }
+  CUBLAS_CHECK(cublasSetStream(ctx.blas, ctx.stream));
+  CUBLAS_CHECK(
+      cublasSgemm(ctx.blas, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w, k, x, k, b ? &one : &zero, y, n));
+}
+
+void linear_backward(int m, int k, int n, const float* x, const float* w, const float* dy, float* dx,
+                     float* dw, float* db, const CudaContext& ctx) {
+  LOCDET_CHECK(m > 0 && k > 0 && n > 0, "linear: m, k, n must be positive (m=", m, " k=", k, " n=", n, ")");
+  const float one = 1.0f, zero = 0.0f;
+  CUBLAS_CHECK(cublasSetStream(ctx.blas, ctx.stream));
+  // dx^T [k, m] = w^T [k, n] * dy^T [n, m]
+  if (dx)
+    CUBLAS_CHECK(cublasSgemm(ctx.blas, CUBLAS_OP_N, CUBLAS_OP_N, k, m, n, &one, w, k, dy, n, &zero, dx, k));
+  // dw^T [k, n] = x^T [k, m] * dy [m, n]
+  CUBLAS_CHECK(cublasSgemm(ctx.blas, CUBLAS_OP_N, CUBLAS_OP_T, k, n, m, &one, x, k, dy, n, &zero, dw, k));
+  if (db) {
+    column_sum_kernel<<<(n + 127) / 128, 128, 0, ctx.stream>>>(m, n, dy, db);
+    CUDA_CHECK_LAUNCH();
+  }
+}
+
+}  // namespace locdet::cuda
