@@ -1,0 +1,195 @@
+// stb_image and stb_image_write are compiled here and nowhere else.
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_FAILURE_USERMSG
+
+#include "engine/io/image.h"
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "engine/core/atomic_file.h"
+#include "engine/core/error.h"
+
+namespace locdet::io {
+
+RgbImage::RgbImage(int w, int h, Color fill) : width(w), height(h), pixels(static_cast<size_t>(w) * h * 3) {
+  LOCDET_CHECK(w >= 0 && h >= 0, "image size must be non-negative, got ", w, "x", h);
+  for (size_t i = 0; i < pixels.size(); i += 3) {
+    pixels[i] = fill.r;
+    pixels[i + 1] = fill.g;
+    pixels[i + 2] = fill.b;
+  }
+}
+
+void RgbImage::set(int x, int y, Color c) {
+  if (x < 0 || y < 0 || x >= width || y >= height) return;
+  uint8_t* p = pixels.data() + (static_cast<size_t>(y) * width + x) * 3;
+  p[0] = c.r;
+  p[1] = c.g;
+  p[2] = c.b;
+}
+
+RgbImage gray_to_rgb(const float* gray, int height, int width, int zoom) {
+  LOCDET_CHECK(zoom >= 1, "zoom must be at least 1, got ", zoom);
+  RgbImage out(width * zoom, height * zoom);
+  for (int y = 0; y < out.height; ++y)
+    for (int x = 0; x < out.width; ++x) {
+      float v = gray[(y / zoom) * width + x / zoom];
+      auto level = static_cast<uint8_t>(std::lround(std::min(1.0f, std::max(0.0f, v)) * 255.0f));
+      out.set(x, y, {level, level, level});
+    }
+  return out;
+}
+
+void draw_rect(RgbImage& image, int x0, int y0, int x1, int y1, Color color) {
+  if (x1 <= x0 || y1 <= y0) return;
+  for (int x = x0; x < x1; ++x) {
+    image.set(x, y0, color);
+    image.set(x, y1 - 1, color);
+  }
+  for (int y = y0; y < y1; ++y) {
+    image.set(x0, y, color);
+    image.set(x1 - 1, y, color);
+  }
+}
+
+namespace {
+// 3x5 glyphs, rows top to bottom, '1' = ink.
+const std::map<char, const char*>& font() {
+  static const std::map<char, const char*> glyphs = {
+      {'0', "111101101101111"}, {'1', "010110010010111"}, {'2', "111001111100111"}, {'3', "111001111001111"},
+      {'4', "101101111001001"}, {'5', "111100111001111"}, {'6', "111100111101111"}, {'7', "111001001001001"},
+      {'8', "111101111101111"}, {'9', "111101111001111"}, {'A', "010101111101101"}, {'B', "110101110101110"},
+      {'C', "011100100100011"}, {'D', "110101101101110"}, {'E', "111100110100111"}, {'F', "111100110100100"},
+      {'G', "011100101101011"}, {'H', "101101111101101"}, {'I', "111010010010111"}, {'J', "001001001101010"},
+      {'K', "101101110101101"}, {'L', "100100100100111"}, {'M', "101111111101101"}, {'N', "110101101101101"},
+      {'O', "010101101101010"}, {'P', "110101110100100"}, {'Q', "010101101110011"}, {'R', "110101110101101"},
+      {'S', "011100010001110"}, {'T', "111010010010010"}, {'U', "101101101101111"}, {'V', "101101101101010"},
+      {'W', "101101111111101"}, {'X', "101101010101101"}, {'Y', "101101010010010"}, {'Z', "111001010100111"},
+      {'.', "000000000000010"}, {'%', "101001010100101"}, {':', "000010000010000"}, {'-', "000000111000000"},
+      {'_', "000000000000111"}, {'/', "001001010100100"}, {'=', "000111000111000"}, {'+', "000010111010000"},
+      {'(', "001010010010001"}, {')', "100010010010100"}, {'#', "101111101111101"}, {',', "000000000010100"},
+      {' ', "000000000000000"}, {'?', "111001010000010"}};
+  return glyphs;
+}
+}  // namespace
+
+int text_width(const std::string& text, int scale) {
+  return text.empty() ? 0 : static_cast<int>(text.size()) * 4 * scale - scale;
+}
+
+void draw_text(RgbImage& image, int x, int y, const std::string& text, Color color, int scale) {
+  const auto& glyphs = font();
+  for (size_t i = 0; i < text.size(); ++i) {
+    char ch = static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
+    auto it = glyphs.find(ch);
+    const char* glyph = it == glyphs.end() ? glyphs.at('?') : it->second;
+    const int left = x + static_cast<int>(i) * 4 * scale;
+    for (int row = 0; row < 5; ++row)
+      for (int col = 0; col < 3; ++col)
+        if (glyph[row * 3 + col] == '1')
+          for (int dy = 0; dy < scale; ++dy)
+            for (int dx = 0; dx < scale; ++dx)
+              image.set(left + col * scale + dx, y + row * scale + dy, color);
+  }
+}
+
+RgbImage compose_grid(const std::vector<RgbImage>& tiles, int cols, int pad, Color background) {
+  LOCDET_CHECK(cols >= 1, "grid needs at least one column, got ", cols);
+  if (tiles.empty()) return RgbImage(0, 0);
+  int tile_w = 0, tile_h = 0;
+  for (const auto& t : tiles) {
+    tile_w = std::max(tile_w, t.width);
+    tile_h = std::max(tile_h, t.height);
+  }
+  const int n = static_cast<int>(tiles.size());
+  const int used_cols = std::min(cols, n), rows = (n + cols - 1) / cols;
+  RgbImage out(used_cols * tile_w + (used_cols + 1) * pad, rows * tile_h + (rows + 1) * pad, background);
+  for (int i = 0; i < n; ++i) {
+    const int ox = pad + (i % cols) * (tile_w + pad), oy = pad + (i / cols) * (tile_h + pad);
+    const RgbImage& t = tiles[i];
+    for (int y = 0; y < t.height; ++y)
+      std::memcpy(out.pixels.data() + (static_cast<size_t>(oy + y) * out.width + ox) * 3,
+                  t.pixels.data() + static_cast<size_t>(y) * t.width * 3, static_cast<size_t>(t.width) * 3);
+  }
+  return out;
+}
+
+namespace {
+void append_bytes(void* context, void* data, int size) {
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+// Temp + rename without fsync: atomic against a crash of this process (the bulk path for
+// dataset images, where an fsync per file would cost 10 ms each), not against power loss.
+void write_file_renamed(const std::string& path, const std::string& bytes) {
+  const std::string temp = path + ".tmp";
+  FILE* f = std::fopen(temp.c_str(), "wb");
+  if (!f) fail("cannot write '", path, "': ", std::strerror(errno), "; is the folder writable?");
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  int err = errno;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+    err = ok ? errno : err;
+    std::remove(temp.c_str());
+    fail("cannot write '", path, "': ", std::strerror(err));
+  }
+}
+
+void write_png_raw(const std::string& path, int width, int height, int channels, const uint8_t* data,
+                   bool durable) {
+  LOCDET_CHECK(width > 0 && height > 0, "cannot write an empty image (", width, "x", height, ") to '", path,
+               "'");
+  std::string bytes;
+  if (!stbi_write_png_to_func(append_bytes, &bytes, width, height, channels, data, width * channels))
+    fail("PNG encoding failed for '", path, "'");
+  if (durable) {
+    ::locdet::write_file_atomic(path, bytes);
+  } else {
+    write_file_renamed(path, bytes);
+  }
+}
+}  // namespace
+
+void write_png(const std::string& path, const RgbImage& image, bool durable) {
+  write_png_raw(path, image.width, image.height, 3, image.pixels.data(), durable);
+}
+
+void write_png_gray(const std::string& path, const float* gray, int height, int width, bool durable) {
+  std::vector<uint8_t> bytes(static_cast<size_t>(height) * width);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<uint8_t>(std::lround(std::min(1.0f, std::max(0.0f, gray[i])) * 255.0f));
+  write_png_raw(path, width, height, 1, bytes.data(), durable);
+}
+
+GrayImage read_image_gray(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) fail("cannot read image '", path, "': ", std::strerror(errno));
+  if (!S_ISREG(info.st_mode)) fail("cannot read image '", path, "': not a regular file");
+  if (info.st_size == 0) fail("cannot read image '", path, "': the file is empty");
+  int width = 0, height = 0, channels = 0;
+  unsigned char* data = stbi_load(path.c_str(), &width, &height, &channels, 1);
+  if (!data)
+    fail("cannot read image '", path, "': ", stbi_failure_reason(),
+         " (supported: PNG, JPEG, BMP, PGM/PPM, TGA, GIF)");
+  GrayImage out;
+  out.width = width;
+  out.height = height;
+  out.pixels.resize(static_cast<size_t>(width) * height);
+  for (size_t i = 0; i < out.pixels.size(); ++i) out.pixels[i] = data[i] / 255.0f;
+  stbi_image_free(data);
+  if (width <= 0 || height <= 0) fail("cannot read image '", path, "': zero-size image");
+  return out;
+}
+
+}  // namespace locdet::io

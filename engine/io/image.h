@@ -1,0 +1,54 @@
+// Images in and out: atomic PNG writing (stb_image_write; temp file + rename, so a
+// crash never leaves a half-written file), an RGB canvas with rectangle outlines and a
+// tiny 3x5 bitmap font for overlays, grid composition, and reading PNG/JPEG/PGM/BMP
+// as grayscale floats in [0, 1] (stb_image) with errors that name the file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace locdet::io {
+
+struct Color {
+  uint8_t r, g, b;
+};
+constexpr Color kGreen{0, 220, 0};
+constexpr Color kRed{230, 30, 30};
+constexpr Color kYellow{240, 220, 0};
+constexpr Color kWhite{255, 255, 255};
+
+struct RgbImage {
+  int width = 0, height = 0;
+  std::vector<uint8_t> pixels;  // [height, width, 3]
+
+  RgbImage() = default;
+  RgbImage(int w, int h, Color fill = {0, 0, 0});
+  void set(int x, int y, Color c);  // ignores pixels outside the image
+};
+
+struct GrayImage {
+  int width = 0, height = 0;
+  std::vector<float> pixels;  // [height, width], values in [0, 1]
+};
+
+// gray [h, w] in [0, 1] (clamped) -> RGB, each pixel repeated `zoom` x `zoom` times.
+RgbImage gray_to_rgb(const float* gray, int height, int width, int zoom = 1);
+// Outline of the box [x0, x1) x [y0, y1) (pixel edges, as the scene labels).
+void draw_rect(RgbImage& image, int x0, int y0, int x1, int y1, Color color);
+// Text in a 3x5 font (digits, letters, . % : - _ / = + ( ) #; lowercase as uppercase),
+// each font pixel scale x scale; (x, y) is the top-left corner.
+void draw_text(RgbImage& image, int x, int y, const std::string& text, Color color, int scale = 1);
+int text_width(const std::string& text, int scale = 1);
+// Tiles images into a grid with `pad` pixels of `background` between them.
+RgbImage compose_grid(const std::vector<RgbImage>& tiles, int cols, int pad = 2,
+                      Color background = {40, 40, 40});
+
+// Atomic: the file appears complete under `path` or not at all. durable = fsync too
+// (engine/core/atomic_file.h); false = temp + rename only, for bulk dataset images.
+void write_png(const std::string& path, const RgbImage& image, bool durable = true);
+void write_png_gray(const std::string& path, const float* gray, int height, int width, bool durable = true);
+
+GrayImage read_image_gray(const std::string& path);
+
+}  // namespace locdet::io
