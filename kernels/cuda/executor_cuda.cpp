@@ -1,0 +1,358 @@
+// The CUDA backend of engine/executor: every node launched on one stream (eager), or the
+// whole step captured once as a CUDA Graph and replayed with one cudaGraphLaunch.
+// The first step always runs eagerly (cuBLAS/cuDNN initialize lazily, which must not
+// happen inside a capture); the second is captured. If capture fails, the backend says so
+// on stderr and stays eager. Custom/source callbacks are captured, not re-run: they must
+// only enqueue device work whose per-step inputs live in device memory.
+#include <cstdio>
+#include <map>
+#include <optional>
+
+#include "engine/core/error.h"
+#include "engine/executor.h"
+#include "engine/nvtx.h"
+#include "kernels/cpu/tensor_ops.h"
+#include "kernels/cuda/activation.h"
+#include "kernels/cuda/batchnorm.h"
+#include "kernels/cuda/context.h"
+#include "kernels/cuda/conv.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/linear.h"
+#include "kernels/cuda/loss.h"
+#include "kernels/cuda/optim.h"
+#include "kernels/cuda/pool.h"
+#include "kernels/cuda/tensor_ops.h"
+
+namespace locdet {
+namespace {
+
+Conv2dDims conv_dims(const Shape& x, const Shape& w, const Attrs& a) {
+  Conv2dDims d;
+  d.n = int(x[0]), d.c = int(x[1]), d.h = int(x[2]), d.w = int(x[3]);
+  d.k = int(w[0]), d.r = int(w[2]), d.s = int(w[3]);
+  d.stride = a.stride;
+  d.pad = a.pad;
+  return d;
+}
+BatchNormDims bn_dims(const Shape& x) {
+  return {int(x[0]), int(x[1]), int(x.rank == 4 ? x[2] * x[3] : 1)};
+}
+Pool2dDims pool_dims(const Shape& x, const Attrs& a) {
+  return {int(x[0]), int(x[1]), int(x[2]), int(x[3]), a.kernel, a.stride, 0};
+}
+
+// Ends a capture on every path: on an exception the partial graph is discarded.
+class CaptureGuard {
+ public:
+  explicit CaptureGuard(cudaStream_t s) : stream_(s) {
+    CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  }
+  ~CaptureGuard() {
+    if (!active_) return;
+    cudaGraph_t g = nullptr;
+    cudaStreamEndCapture(stream_, &g);
+    if (g) cudaGraphDestroy(g);
+    cudaGetLastError();
+  }
+  cudaGraph_t finish() {
+    cudaGraph_t g = nullptr;
+    active_ = false;
+    CUDA_CHECK(cudaStreamEndCapture(stream_, &g));
+    return g;
+  }
+
+ private:
+  cudaStream_t stream_;
+  bool active_ = true;
+};
+
+class CudaBackend : public Backend {
+ public:
+  CudaBackend(const Graph& g, bool use_graph) : g_(g), use_graph_(use_graph) {}
+  ~CudaBackend() override {
+    if (exec_) cudaGraphExecDestroy(exec_);
+    if (graph_) cudaGraphDestroy(graph_);
+  }
+
+  int64_t workspace_bytes(const Node& n) override {
+    if (n.op != Op::kConv2d && n.op != Op::kConv2dBackwardData && n.op != Op::kConv2dBackwardFilter) return 0;
+    const Shape& x = n.op == Op::kConv2d ? shape(n.inputs[0]) : n.attrs.shape;
+    const Shape& w =
+        n.op == Op::kConv2dBackwardFilter ? g_.tensors()[n.outputs[0]].shape : shape(n.inputs[1]);
+    // cuDNN algorithms are chosen here, once, at plan time.
+    auto it =
+        convs_.emplace(&n - g_.nodes().data(), cuda::CudnnConv2d(conv_dims(x, w, n.attrs), ctx_.get())).first;
+    return static_cast<int64_t>(it->second.workspace_bytes());
+  }
+
+  void bind(const std::vector<Tensor>& tensors, const std::vector<std::byte*>& workspaces) override {
+    t_ = tensors;
+    ws_ = workspaces;
+  }
+
+  void run() override {
+    if (!use_graph_) return launch_all();
+    if (exec_) {
+      CUDA_CHECK(cudaGraphLaunch(exec_, stream()));
+      return;
+    }
+    if (eager_runs_++ == 0) return launch_all();  // warm-up outside capture
+    try {
+      capture();
+    } catch (const Error& e) {
+      std::fprintf(stderr, "locdet: CUDA Graph capture failed, running eagerly instead: %s\n", e.what());
+      use_graph_ = false;
+      return launch_all();
+    }
+    CUDA_CHECK(cudaGraphLaunch(exec_, stream()));
+  }
+
+  void synchronize() override { CUDA_CHECK(cudaStreamSynchronize(stream())); }
+
+  std::string mode() const override {
+    if (!use_graph_) return "cuda eager";
+    return exec_ ? "cuda graph (captured)" : "cuda graph (not captured yet)";
+  }
+
+ private:
+  cudaStream_t stream() const { return ctx_.get().stream; }
+  const Shape& shape(int t) const { return g_.tensors()[t].shape; }
+  float* f(int t) const { return t_[t].as<float>(); }
+  int32_t* i32(int t) const { return t_[t].as<int32_t>(); }
+  int64_t numel(int t) const { return t_[t].numel(); }
+
+  void capture() {
+    cudaGraph_t graph;
+    {
+      CaptureGuard guard(stream());
+      launch_all();
+      graph = guard.finish();
+    }
+    if (exec_) {
+      // Same topology, maybe new pointers/params: update in place when CUDA allows it.
+      cudaGraphExecUpdateResultInfo info;
+      if (cudaGraphExecUpdate(exec_, graph, &info) != cudaSuccess) {
+        cudaGetLastError();
+        cudaGraphExecDestroy(exec_);
+        exec_ = nullptr;
+      }
+    }
+    if (!exec_) CUDA_CHECK(cudaGraphInstantiate(&exec_, graph, 0));
+    if (graph_) cudaGraphDestroy(graph_);
+    graph_ = graph;
+  }
+
+  void launch_all() {
+    std::optional<NvtxRange> phase_range;
+    Phase phase = Phase::kForward;
+    const auto& nodes = g_.nodes();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (!phase_range || nodes[i].phase != phase) {
+        phase = nodes[i].phase;
+        phase_range.reset();
+        phase_range.emplace(phase == Phase::kForward    ? "forward"
+                            : phase == Phase::kBackward ? "backward"
+                                                        : "optimizer");
+      }
+      NvtxRange op_range(nodes[i].name.c_str());
+      launch(nodes[i], static_cast<int>(i));
+    }
+  }
+
+  CustomCall call(const Node& n) const {
+    CustomCall cc;
+    cc.device = Device::kCuda;
+    cc.stream = stream();
+    for (int t : n.inputs) cc.inputs.push_back(t_[t]);
+    for (int t : n.outputs) cc.outputs.push_back(t_[t]);
+    return cc;
+  }
+
+  void slab(int src, int64_t src_len, int64_t src_start, int dst, int64_t dst_len, int64_t dst_start,
+            int64_t len, int64_t outer, int64_t inner) {
+    cuda::copy_slab(outer, inner, f(src), src_len, src_start, f(dst), dst_len, dst_start, len, stream());
+  }
+
+  void launch(const Node& n, int index) {
+    const auto& in = n.inputs;
+    const int out = n.outputs.empty() ? -1 : n.outputs[0];
+    const Attrs& a = n.attrs;
+    cudaStream_t s = stream();
+    const cuda::CudaContext& ctx = ctx_.get();
+    switch (n.op) {
+      case Op::kInput:
+        if (n.custom) {
+          LOCDET_CHECK(n.custom->cuda, "input '", n.name, "': its source '", n.custom->name,
+                       "' has no CUDA launch");
+          n.custom->cuda(call(n));
+        }
+        return;
+      case Op::kParameter:
+      case Op::kState:
+      case Op::kConstant:
+      case Op::kReshape:
+        return;
+      case Op::kFill:
+        return cuda::fill(numel(out), a.value, f(out), s);
+      case Op::kCopy:
+        return cuda::copy_bytes(static_cast<int64_t>(t_[out].bytes()), t_[in[0]].data, t_[out].data, s);
+      case Op::kAdd:
+      case Op::kSub:
+      case Op::kMul: {
+        BinaryKind k = n.op == Op::kAdd   ? BinaryKind::kAdd
+                       : n.op == Op::kSub ? BinaryKind::kSub
+                                          : BinaryKind::kMul;
+        return cuda::binary(k, broadcast_index(shape(out), shape(in[0]), shape(in[1])), f(in[0]), f(in[1]),
+                            f(out), s);
+      }
+      case Op::kScale:
+        return cuda::scale(numel(out), a.value, f(in[0]), f(out), s);
+      case Op::kSumTo:
+        return cuda::sum_to(broadcast_index(shape(in[0]), shape(out), shape(out)), a.value, f(in[0]), f(out),
+                            numel(out), s);
+      case Op::kBroadcastTo:
+        return cuda::broadcast_to(broadcast_index(shape(out), shape(in[0]), shape(in[0])), a.value, f(in[0]),
+                                  f(out), s);
+      case Op::kSigmoid:
+        return cuda::sigmoid_forward(numel(out), f(in[0]), f(out), s);
+      case Op::kSigmoidBackward:
+        return cuda::sigmoid_backward(numel(out), f(in[0]), f(in[1]), f(out), s);
+      case Op::kConcat: {
+        int64_t outer, inner, at = 0;
+        slab_dims(shape(out), a.axis, &outer, &inner);
+        for (int t : in) {
+          int64_t len = shape(t)[a.axis];
+          slab(t, len, 0, out, shape(out)[a.axis], at, len, outer, inner);
+          at += len;
+        }
+        return;
+      }
+      case Op::kSlice: {
+        int64_t outer, inner;
+        slab_dims(shape(in[0]), a.axis, &outer, &inner);
+        return slab(in[0], shape(in[0])[a.axis], a.start, out, a.length, 0, a.length, outer, inner);
+      }
+      case Op::kSliceBackward: {
+        int64_t outer, inner;
+        slab_dims(shape(out), a.axis, &outer, &inner);
+        cuda::fill(numel(out), 0.0f, f(out), s);
+        return slab(in[0], a.length, 0, out, shape(out)[a.axis], a.start, a.length, outer, inner);
+      }
+      case Op::kConv2d:
+        return convs_.at(index).forward(ctx, f(in[0]), f(in[1]), in.size() > 2 ? f(in[2]) : nullptr, f(out),
+                                        ws_[index]);
+      case Op::kConv2dBackwardData:
+        return convs_.at(index).backward_data(ctx, f(in[0]), f(in[1]), f(out), ws_[index]);
+      case Op::kConv2dBackwardFilter:
+        return convs_.at(index).backward_filter(ctx, f(in[0]), f(in[1]), f(out),
+                                                n.outputs.size() > 1 ? f(n.outputs[1]) : nullptr, ws_[index]);
+      case Op::kBatchNormTrain:
+        return cuda::batchnorm_forward_train(bn_dims(shape(in[0])), f(in[0]), f(in[1]), f(in[2]), f(out),
+                                             f(n.outputs[1]), f(n.outputs[2]), f(in[3]), f(in[4]), a.momentum,
+                                             a.eps, s);
+      case Op::kBatchNormEval:
+        return cuda::batchnorm_forward_eval(bn_dims(shape(in[0])), f(in[0]), f(in[1]), f(in[2]), f(in[3]),
+                                            f(in[4]), a.eps, f(out), s);
+      case Op::kBatchNormBackward:
+        return cuda::batchnorm_backward(bn_dims(shape(in[0])), f(in[0]), f(in[1]), f(in[2]), f(in[3]),
+                                        f(in[4]), f(out), f(n.outputs[1]), f(n.outputs[2]), s);
+      case Op::kRelu:
+        return cuda::relu_forward(numel(out), f(in[0]), f(out), s);
+      case Op::kReluBackward:
+        return cuda::relu_backward(numel(out), f(in[0]), f(in[1]), f(out), s);
+      case Op::kLeakyRelu:
+        return cuda::leaky_relu_forward(numel(out), f(in[0]), f(out), a.value, s);
+      case Op::kLeakyReluBackward:
+        return cuda::leaky_relu_backward(numel(out), f(in[0]), f(in[1]), f(out), a.value, s);
+      case Op::kSilu:
+        return cuda::silu_forward(numel(out), f(in[0]), f(out), s);
+      case Op::kSiluBackward:
+        return cuda::silu_backward(numel(out), f(in[0]), f(in[1]), f(out), s);
+      case Op::kMaxPool2d:
+        return cuda::maxpool2d_forward(pool_dims(shape(in[0]), a), f(in[0]), f(out), i32(n.outputs[1]), s);
+      case Op::kMaxPool2dBackward:
+        return cuda::maxpool2d_backward(pool_dims(a.shape, a), f(in[0]), i32(in[1]), f(out), s);
+      case Op::kGlobalAvgPool: {
+        const Shape& x = shape(in[0]);
+        return cuda::global_avgpool_forward(int(x[0]), int(x[1]), int(x[2] * x[3]), f(in[0]), f(out), s);
+      }
+      case Op::kGlobalAvgPoolBackward: {
+        const Shape& x = shape(out);
+        return cuda::global_avgpool_backward(int(x[0]), int(x[1]), int(x[2] * x[3]), f(in[0]), f(out), s);
+      }
+      case Op::kLinear: {
+        const Shape &x = shape(in[0]), &w = shape(in[1]);
+        return cuda::linear_forward(int(x[0]), int(x[1]), int(w[0]), f(in[0]), f(in[1]),
+                                    in.size() > 2 ? f(in[2]) : nullptr, f(out), ctx);
+      }
+      case Op::kLinearBackward: {
+        const Shape &x = shape(in[0]), &w = shape(in[1]);
+        bool has_dx = a.kernel == 1;
+        bool has_db = n.outputs.size() - 1 - (has_dx ? 1 : 0) == 1;
+        return cuda::linear_backward(int(x[0]), int(x[1]), int(w[0]), f(in[0]), f(in[1]), f(in[2]),
+                                     has_dx ? f(n.outputs.back()) : nullptr, f(out),
+                                     has_db ? f(n.outputs[1]) : nullptr, ctx);
+      }
+      case Op::kSoftmaxCrossEntropy: {
+        const Shape& l = shape(in[0]);
+        return cuda::softmax_cross_entropy_forward(int(l[0]), int(l[1]), f(in[0]), i32(in[1]), a.smoothing,
+                                                   f(out), s);
+      }
+      case Op::kSoftmaxCrossEntropyBackward: {
+        const Shape& l = shape(in[0]);
+        return cuda::softmax_cross_entropy_backward(int(l[0]), int(l[1]), f(in[0]), i32(in[1]), a.smoothing,
+                                                    f(in[2]), f(out), s);
+      }
+      case Op::kBceWithLogits:
+        return cuda::bce_with_logits_forward(numel(out), f(in[0]), f(in[1]), f(out), s);
+      case Op::kBceWithLogitsBackward:
+        return cuda::bce_with_logits_backward(numel(out), f(in[0]), f(in[1]), f(in[2]), f(out), s);
+      case Op::kSigmoidFocal:
+        return cuda::sigmoid_focal_forward(numel(out), f(in[0]), f(in[1]), a.alpha, a.gamma, f(out), s);
+      case Op::kSigmoidFocalBackward:
+        return cuda::sigmoid_focal_backward(numel(out), f(in[0]), f(in[1]), a.alpha, a.gamma, f(in[2]),
+                                            f(out), s);
+      case Op::kMse:
+        return cuda::mse_forward(numel(out), f(in[0]), f(in[1]), f(out), s);
+      case Op::kMseBackward:
+        return cuda::mse_backward(numel(out), f(in[0]), f(in[1]), f(in[2]), f(out), s);
+      case Op::kL1:
+        return cuda::l1_forward(numel(out), f(in[0]), f(in[1]), f(out), s);
+      case Op::kL1Backward:
+        return cuda::l1_backward(numel(out), f(in[0]), f(in[1]), f(in[2]), f(out), s);
+      case Op::kSmoothL1:
+        return cuda::smooth_l1_forward(numel(out), f(in[0]), f(in[1]), a.beta, f(out), s);
+      case Op::kSmoothL1Backward:
+        return cuda::smooth_l1_backward(numel(out), f(in[0]), f(in[1]), a.beta, f(in[2]), f(out), s);
+      case Op::kLrSchedule:
+        return cuda::lr_schedule_step(a.optim.schedule, t_[in[0]].as<int64_t>(), f(in[1]), s);
+      case Op::kAdamW:
+        return cuda::adamw_step(numel(in[0]), f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(in[4]), a.optim.adamw,
+                                f(in[5]), t_[in[6]].as<int64_t>(), s);
+      case Op::kSgd:
+        return cuda::sgd_step(numel(in[0]), f(in[0]), f(in[1]), f(in[2]), f(in[3]), a.optim.momentum,
+                              a.optim.nesterov, a.optim.sgd_weight_decay, f(in[4]), s);
+      case Op::kCustom:
+        LOCDET_CHECK(n.custom->cuda, "custom op '", n.name, "' has no CUDA implementation");
+        return n.custom->cuda(call(n));
+    }
+  }
+
+  const Graph& g_;
+  bool use_graph_;
+  cuda::CudaContextOwner ctx_;
+  std::map<int, cuda::CudnnConv2d> convs_;  // per conv node, built at plan time
+  std::vector<Tensor> t_;
+  std::vector<std::byte*> ws_;
+  int eager_runs_ = 0;
+  cudaGraph_t graph_ = nullptr;
+  cudaGraphExec_t exec_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cuda_backend(const Graph& g, bool use_cuda_graph) {
+  return std::make_unique<CudaBackend>(g, use_cuda_graph);
+}
+
+}  // namespace locdet
