@@ -1,7 +1,11 @@
 #include "engine/executor.h"
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <random>
 
 #include "engine/core/error.h"
@@ -93,7 +97,22 @@ class CpuBackend : public Backend {
 
   void run() override {
     const auto& nodes = g_.nodes();
-    for (size_t i = 0; i < nodes.size(); ++i) run_node(nodes[i], reinterpret_cast<T*>(ws_[i]));
+    if (!profile_) {
+      for (size_t i = 0; i < nodes.size(); ++i) run_node(nodes[i], reinterpret_cast<T*>(ws_[i]));
+      return;
+    }
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      auto start = std::chrono::steady_clock::now();
+      run_node(nodes[i], reinterpret_cast<T*>(ws_[i]));
+      op_seconds_[op_name(nodes[i].op)] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  }
+
+  // LOCDET_PROFILE_OPS=1: seconds per op kind, printed when the executor goes away.
+  ~CpuBackend() override {
+    for (const auto& [op, seconds] : op_seconds_)
+      std::fprintf(stderr, "op %-32s %9.4f s\n", op.c_str(), seconds);
   }
 
   std::string mode() const override { return sizeof(T) == 8 ? "cpu (double)" : "cpu"; }
@@ -302,6 +321,8 @@ class CpuBackend : public Backend {
   const Graph& g_;
   std::vector<Tensor> t_;
   std::vector<std::byte*> ws_;
+  const bool profile_ = std::getenv("LOCDET_PROFILE_OPS") != nullptr;
+  std::map<std::string, double> op_seconds_;
 };
 
 uint64_t fnv1a(const std::string& s) {
