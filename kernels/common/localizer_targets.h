@@ -28,17 +28,20 @@ struct LocalizerGrid {
   int radius = 1;             // positive neighbourhood, in cells
 };
 
-LOCDET_HD bool label_present(const float* label) { return label[0] > 0.5f; }
+template <typename T>
+LOCDET_HD bool label_present(const T* label) { return label[0] > T(0.5); }
 
 LOCDET_HD int clamp_cell(int v, int n) { return v < 0 ? 0 : (v >= n ? n - 1 : v); }
 
 // Centre cell (row, col) of a present label.
-LOCDET_HD void localizer_centre_cell(const float* label, const LocalizerGrid& g, int* row, int* col) {
+template <typename T>
+LOCDET_HD void localizer_centre_cell(const T* label, const LocalizerGrid& g, int* row, int* col) {
   *col = clamp_cell(static_cast<int>(label[1] * g.width), g.width);
   *row = clamp_cell(static_cast<int>(label[2] * g.height), g.height);
 }
 
-LOCDET_HD bool localizer_cell_positive(const float* label, const LocalizerGrid& g, int row, int col) {
+template <typename T>
+LOCDET_HD bool localizer_cell_positive(const T* label, const LocalizerGrid& g, int row, int col) {
   if (!label_present(label)) return false;
   int crow, ccol;
   localizer_centre_cell(label, g, &crow, &ccol);
@@ -46,12 +49,13 @@ LOCDET_HD bool localizer_cell_positive(const float* label, const LocalizerGrid& 
   const int dr = row > crow ? row - crow : crow - row;
   const int dc = col > ccol ? col - ccol : ccol - col;
   if (dr > g.radius || dc > g.radius) return false;
-  const float x = (col + 0.5f) / g.width, y = (row + 0.5f) / g.height;
-  return x > label[1] - 0.5f * label[3] && x < label[1] + 0.5f * label[3] && y > label[2] - 0.5f * label[4] &&
-         y < label[2] + 0.5f * label[4];
+  const T x = (col + T(0.5)) / g.width, y = (row + T(0.5)) / g.height;
+  return x > label[1] - T(0.5) * label[3] && x < label[1] + T(0.5) * label[3] && y > label[2] - T(0.5) * label[4] &&
+         y < label[2] + T(0.5) * label[4];
 }
 
-LOCDET_HD int localizer_positive_count(const float* label, const LocalizerGrid& g) {
+template <typename T>
+LOCDET_HD int localizer_positive_count(const T* label, const LocalizerGrid& g) {
   if (!label_present(label)) return 0;
   int crow, ccol, count = 0;
   localizer_centre_cell(label, g, &crow, &ccol);
@@ -61,7 +65,8 @@ LOCDET_HD int localizer_positive_count(const float* label, const LocalizerGrid& 
   return count;
 }
 
-LOCDET_HD int count_present(const float* labels, int batch) {
+template <typename T>
+LOCDET_HD int count_present(const T* labels, int batch) {
   int present = 0;
   for (int n = 0; n < batch; ++n) present += label_present(labels + n * kLocalizerLabelSize) ? 1 : 0;
   return present;
@@ -71,41 +76,43 @@ LOCDET_HD int count_present(const float* labels, int batch) {
 //   cell_class: the digit class at positive cells, -1 (ignored by cross entropy) elsewhere;
 //   cell_weight: the loss weight of a positive cell, 0 elsewhere;
 //   target_box: the ground-truth box as xyxy (a unit box for absent digits, weight 0).
-LOCDET_HD void localizer_cell_targets(const float* labels, int batch, const LocalizerGrid& g, int n, int cell,
-                                      int32_t* cell_class, float* cell_weight, float* target_box) {
-  const float* label = labels + n * kLocalizerLabelSize;
+template <typename T>
+LOCDET_HD void localizer_cell_targets(const T* labels, int batch, const LocalizerGrid& g, int n, int cell,
+                                      int32_t* cell_class, T* cell_weight, T* target_box) {
+  const T* label = labels + n * kLocalizerLabelSize;
   const int row = cell / g.width, col = cell % g.width;
   const bool positive = localizer_cell_positive(label, g, row, col);
   const int present = count_present(labels, batch);
   *cell_class = positive ? static_cast<int32_t>(label[5]) : -1;
-  *cell_weight = positive ? 1.0f / (static_cast<float>(present) * localizer_positive_count(label, g)) : 0.0f;
+  *cell_weight = positive ? T(1) / (static_cast<T>(present) * localizer_positive_count(label, g)) : T(0);
   if (label_present(label)) {
-    target_box[0] = label[1] - 0.5f * label[3];
-    target_box[1] = label[2] - 0.5f * label[4];
-    target_box[2] = label[1] + 0.5f * label[3];
-    target_box[3] = label[2] + 0.5f * label[4];
+    target_box[0] = label[1] - T(0.5) * label[3];
+    target_box[1] = label[2] - T(0.5) * label[4];
+    target_box[2] = label[1] + T(0.5) * label[3];
+    target_box[3] = label[2] + T(0.5) * label[4];
   } else {
-    target_box[0] = target_box[1] = 0.0f;
-    target_box[2] = target_box[3] = 1.0f;
+    target_box[0] = target_box[1] = T(0);
+    target_box[2] = target_box[3] = T(1);
   }
 }
 
 // Outputs for one image: centre cell index (-1 when absent; cross entropy ignores it),
 // presence target (0 or 1) and image weight (1 / present images, 0 when absent).
-LOCDET_HD void localizer_image_targets(const float* labels, int batch, const LocalizerGrid& g, int n,
-                                       int32_t* centre_cell, float* presence, float* image_weight) {
-  const float* label = labels + n * kLocalizerLabelSize;
+template <typename T>
+LOCDET_HD void localizer_image_targets(const T* labels, int batch, const LocalizerGrid& g, int n,
+                                       int32_t* centre_cell, T* presence, T* image_weight) {
+  const T* label = labels + n * kLocalizerLabelSize;
   if (!label_present(label)) {
     *centre_cell = -1;
-    *presence = 0.0f;
-    *image_weight = 0.0f;
+    *presence = T(0);
+    *image_weight = T(0);
     return;
   }
   int row, col;
   localizer_centre_cell(label, g, &row, &col);
   *centre_cell = row * g.width + col;
-  *presence = 1.0f;
-  *image_weight = 1.0f / static_cast<float>(count_present(labels, batch));
+  *presence = T(1);
+  *image_weight = T(1) / static_cast<T>(count_present(labels, batch));
 }
 
 }  // namespace locdet

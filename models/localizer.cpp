@@ -1,0 +1,160 @@
+#include "models/localizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/core/error.h"
+#include "models/cell_ops.h"
+
+namespace locdet::models {
+
+namespace {
+constexpr int kClasses = 10;
+
+// Anchor boxes (pixels, xyxy) centred on each cell: decode_box moves the centre by up to
+// `range` and scales the anchor's size.
+std::vector<float> cell_anchors(int grid_h, int grid_w, int stride, float anchor_w_px, float anchor_h_px) {
+  std::vector<float> anchors;
+  anchors.reserve(static_cast<size_t>(grid_h) * grid_w * 4);
+  for (int r = 0; r < grid_h; ++r) {
+    for (int c = 0; c < grid_w; ++c) {
+      const float cx = (c + 0.5f) * stride, cy = (r + 0.5f) * stride;
+      anchors.insert(anchors.end(),
+                     {cx - anchor_w_px / 2, cy - anchor_h_px / 2, cx + anchor_w_px / 2, cy + anchor_h_px / 2});
+    }
+  }
+  return anchors;
+}
+}  // namespace
+
+nlohmann::json LocalizerConfig::to_json() const {
+  return {{"model", backbone.kind},       {"width", backbone.width},
+          {"height", height},             {"image_width", width},
+          {"box_loss", box_loss},         {"presence_weight", presence_weight},
+          {"location_weight", location_weight}, {"class_weight", class_weight},
+          {"box_weight", box_weight},     {"positive_radius", positive_radius},
+          {"anchor_w", anchor_w},         {"anchor_h", anchor_h}};
+}
+
+LocalizerConfig LocalizerConfig::from_json(const nlohmann::json& j) {
+  LocalizerConfig c;
+  try {
+    c.backbone.kind = j.at("model").get<std::string>();
+    c.backbone.width = j.at("width").get<int>();
+    c.height = j.at("height").get<int>();
+    c.width = j.at("image_width").get<int>();
+    c.box_loss = j.at("box_loss").get<std::string>();
+    c.presence_weight = j.at("presence_weight").get<float>();
+    c.location_weight = j.at("location_weight").get<float>();
+    c.class_weight = j.at("class_weight").get<float>();
+    c.box_weight = j.at("box_weight").get<float>();
+    c.positive_radius = j.at("positive_radius").get<int>();
+    c.anchor_w = j.at("anchor_w").get<float>();
+    c.anchor_h = j.at("anchor_h").get<float>();
+  } catch (const nlohmann::json::exception& e) {
+    fail("localizer config is incomplete or malformed (", e.what(), ")");
+  }
+  c.validate();
+  return c;
+}
+
+void LocalizerConfig::validate() const {
+  LOCDET_CHECK(height % 4 == 0 && width % 4 == 0 && height >= 8 && width >= 8, "input size ", height, "x", width,
+               " must be a multiple of 4 and at least 8x8 (the backbone works at stride 4)");
+  LOCDET_CHECK(box_loss == "mse" || box_loss == "iou" || box_loss == "giou" || box_loss == "diou" ||
+                   box_loss == "ciou",
+               "unknown box loss '", box_loss, "': use mse, iou, giou, diou or ciou");
+  LOCDET_CHECK(positive_radius >= 0 && positive_radius <= 3, "positive_radius must be 0..3, got ", positive_radius);
+  LOCDET_CHECK(anchor_w > 0 && anchor_h > 0 && anchor_w <= 1 && anchor_h <= 1,
+               "anchor size must be in (0, 1] of the image, got ", anchor_w, "x", anchor_h);
+  for (float w : {presence_weight, location_weight, class_weight, box_weight})
+    LOCDET_CHECK(w >= 0 && std::isfinite(w), "loss weights must be finite and >= 0, got ", w);
+}
+
+Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images, Value labels) {
+  config.validate();
+  const Shape in = g.shape(images);
+  LOCDET_CHECK(in.rank == 4 && in[1] == 1 && in[2] == config.height && in[3] == config.width, "localizer expects images [N, 1, ",
+               config.height, ", ", config.width, "], got ", in.str());
+  const int64_t batch = in[0];
+
+  Features f = build_backbone(g, images, config.backbone);
+  Localizer m;
+  m.grid_h = static_cast<int>(g.shape(f.map)[2]);
+  m.grid_w = static_cast<int>(g.shape(f.map)[3]);
+  const int64_t cells = static_cast<int64_t>(m.grid_h) * m.grid_w;
+
+  // Presence from the whole image.
+  Value pooled = g.global_avgpool(f.map);
+  Value pw = g.parameter("head.presence.weight", {1, f.channels}, Init::kXavierUniform);
+  Value pb = g.parameter("head.presence.bias", {1}, Init::kZeros);
+  m.presence_logit = g.linear(pooled, pw, pb);
+
+  // Per-cell head.
+  Value h = conv_bn_relu(g, f.map, "head.conv", f.channels, 3, 1);
+  constexpr int kOut = 1 + kClasses + 4;
+  Value ow = g.parameter("head.out.weight", {kOut, f.channels, 1, 1}, Init::kXavierUniform);
+  Value ob = g.parameter("head.out.bias", {kOut}, Init::kZeros);
+  Value out = to_cells(g, g.conv2d(h, ow, ob, 1, 0));  // [N, cells, 15]
+  Value flat = g.reshape(out, {batch * cells, kOut});
+  m.location_logits = g.reshape(g.slice(flat, 1, 0, 1), {batch, cells});
+  Value class_rows = g.slice(flat, 1, 1, kClasses);  // [N*cells, 10]
+  m.class_logits = g.reshape(class_rows, {batch, cells, kClasses});
+  Value raw = g.reshape(g.slice(flat, 1, 1 + kClasses, 4), {batch, cells, 4});
+
+  const float anchor_w_px = config.anchor_w * config.width, anchor_h_px = config.anchor_h * config.height;
+  Value anchors = g.constant("head.anchors", {cells, 4},
+                             cell_anchors(m.grid_h, m.grid_w, f.stride, anchor_w_px, anchor_h_px));
+  const float range = (config.positive_radius + 0.5f) * f.stride;
+  Value boxes_px = decode_boxes(g, raw, anchors, range);
+  Value to_normalized = g.constant("head.box_scale", {4},
+                                   {1.0f / config.width, 1.0f / config.height, 1.0f / config.width,
+                                    1.0f / config.height});
+  m.boxes = g.mul(boxes_px, to_normalized);
+
+  g.mark_output(m.presence_logit);
+  g.mark_output(m.location_logits);
+  g.mark_output(m.class_logits);
+  g.mark_output(m.boxes);
+  if (!labels) return m;
+
+  LocalizerTargets t = localizer_targets(g, labels, {m.grid_h, m.grid_w, config.positive_radius});
+  m.presence_loss = g.mean(g.bce_with_logits(m.presence_logit, t.presence));
+  m.location_loss = g.sum(g.mul(g.softmax_cross_entropy(m.location_logits, t.centre_cell), t.image_weight));
+  m.class_loss = g.sum(g.mul(g.softmax_cross_entropy(class_rows, t.cell_class), t.cell_weight));
+  Value box_rows = g.reshape(m.boxes, {batch * cells, 4});
+  Value per_cell;
+  if (config.box_loss == "mse") {
+    per_cell = g.sum_to(g.mse(box_rows, t.target_box), {batch * cells, 1});
+    per_cell = g.reshape(per_cell, {batch * cells});
+  } else {
+    per_cell = iou_loss(g, box_rows, t.target_box, parse_iou_kind(config.box_loss));
+  }
+  m.box_loss = g.sum(g.mul(per_cell, t.cell_weight));
+  m.loss = g.add(g.add(g.scale(m.presence_loss, config.presence_weight), g.scale(m.location_loss, config.location_weight)),
+                 g.add(g.scale(m.class_loss, config.class_weight), g.scale(m.box_loss, config.box_weight)));
+  for (Value v : {m.loss, m.presence_loss, m.location_loss, m.class_loss, m.box_loss}) g.mark_output(v);
+  return m;
+}
+
+std::vector<LocalizerPrediction> decode_localizer(int batch, int cells, const std::vector<float>& presence_logit,
+                                                  const std::vector<float>& location_logits,
+                                                  const std::vector<float>& class_logits,
+                                                  const std::vector<float>& boxes) {
+  std::vector<LocalizerPrediction> out(batch);
+  for (int n = 0; n < batch; ++n) {
+    LocalizerPrediction& p = out[n];
+    p.presence = 1.0f / (1.0f + std::exp(-presence_logit[n]));
+    const float* loc = &location_logits[static_cast<size_t>(n) * cells];
+    const int cell = static_cast<int>(std::max_element(loc, loc + cells) - loc);
+    const float* logits = &class_logits[(static_cast<size_t>(n) * cells + cell) * kClasses];
+    p.digit = static_cast<int>(std::max_element(logits, logits + kClasses) - logits);
+    double total = 0.0;
+    for (int k = 0; k < kClasses; ++k) total += std::exp(static_cast<double>(logits[k] - logits[p.digit]));
+    p.confidence = static_cast<float>(1.0 / total);
+    std::copy_n(&boxes[(static_cast<size_t>(n) * cells + cell) * 4], 4, p.box);
+  }
+  return out;
+}
+
+}  // namespace locdet::models

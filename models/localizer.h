@@ -1,0 +1,68 @@
+// The localizer: one image in; "is there a digit, which one, and where" out.
+//
+// Backbone (models/backbone.h) -> stride-4 feature map F [N, C, H/4, W/4], then
+//   presence:  global average pool(F) -> linear -> p_c logit            [N, 1]
+//   per cell:  conv3x3-BN-ReLU -> conv1x1 -> 1 + 10 + 4 channels:
+//     location logit (softmax over cells: "the digit's centre is here")  [N, cells]
+//     class logits                                                       [N, cells, 10]
+//     box: decode_box around the cell centre (centre within 1.5 cells,
+//          size = anchor * exp(t)), normalized xyxy                       [N, cells, 4]
+// Prediction = the box and class of the most likely cell, p_c = sigmoid(presence logit).
+//
+// Loss, as the first seed defines it (presence always; class and box only where a digit is):
+//   w_p * BCE(p_c) + w_loc * CE(location, centre cell) + w_cls * CE(class, positive cells)
+//   + w_box * box loss(positive cells), box loss = 1 - IoU/GIoU/DIoU/CIoU or MSE of xyxy.
+// Positive cells and the normalization come from models/cell_ops localizer_targets.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "engine/graph.h"
+#include "models/backbone.h"
+
+namespace locdet::models {
+
+struct LocalizerConfig {
+  BackboneConfig backbone;
+  int height = 48, width = 60;  // input size
+  std::string box_loss = "giou";  // mse | iou | giou | diou | ciou
+  float presence_weight = 1.0f, location_weight = 1.0f, class_weight = 1.0f, box_weight = 2.0f;
+  int positive_radius = 1;
+  float anchor_w = 0.3f, anchor_h = 0.4f;  // typical box size, normalized (from the preset)
+
+  nlohmann::json to_json() const;
+  static LocalizerConfig from_json(const nlohmann::json& j);  // throws on unknown/invalid values
+  void validate() const;
+};
+
+struct Localizer {
+  int grid_h = 0, grid_w = 0;
+  Value presence_logit;   // [N, 1]
+  Value location_logits;  // [N, cells]
+  Value class_logits;     // [N, cells, 10]
+  Value boxes;            // [N, cells, 4] normalized xyxy
+  // With labels: the total loss and its parts ([1] each).
+  Value loss, presence_loss, location_loss, class_loss, box_loss;
+};
+
+// images [N, 1, H, W]; labels [N, 6] = [p_c, cx, cy, w, h, class] (normalized), or
+// Value{} for an inference graph. Marks the predictions (and losses) as outputs.
+Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images, Value labels);
+
+struct LocalizerPrediction {
+  float presence = 0.0f;    // sigmoid(p_c logit)
+  int digit = 0;            // argmax class at the chosen cell
+  float confidence = 0.0f;  // softmax probability of that class
+  float box[4] = {0, 0, 0, 0};  // normalized xyxy
+};
+
+// Host-side decoding of one batch of outputs (as read from the executor).
+std::vector<LocalizerPrediction> decode_localizer(int batch, int cells, const std::vector<float>& presence_logit,
+                                                  const std::vector<float>& location_logits,
+                                                  const std::vector<float>& class_logits,
+                                                  const std::vector<float>& boxes);
+
+}  // namespace locdet::models
