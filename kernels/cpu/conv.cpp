@@ -1,14 +1,19 @@
 // im2col + gemm convolution. Per sample: col[c*r*s, oh*ow] = im2col(x_n), then
 //   forward:         y_n[k, oh*ow]   = W[k, crs] * col
 //   backward data:   col             = W^T * dy_n,  dx_n = col2im(col)
-//   backward filter: dW[k, crs]     += dy_n * col^T (samples in order: deterministic)
-// OpenBLAS threads each gemm; OpenMP splits im2col/col2im over input channels. Calling gemm
-// from inside an OpenMP region instead would fight OpenBLAS's own (pthread) thread pool.
+//   backward filter: dW[k, crs]     += dy_n * col^T
+// Threading: the batch is cut into kChunks fixed chunks that OpenMP spreads over its threads;
+// each chunk has its own im2col buffer (and dW partial, summed in chunk order), and gemm runs
+// single-threaded. Results therefore do not depend on the thread count. OpenBLAS's own pthread
+// pool is switched to one thread (once per process, see single_threaded_blas): measured on the
+// shared 2-core dev box, letting it thread each small gemm made conv 3-40x slower (spin-waiting
+// pool threads against a loaded machine), and nesting it under OpenMP would oversubscribe.
 // A 1x1, stride-1, unpadded conv skips im2col (col is x_n itself).
 #include "kernels/cpu/conv.h"
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "engine/core/error.h"
 #include "kernels/cpu/blas.h"
@@ -30,11 +35,33 @@ bool is_pointwise(const Conv2dDims& d) {
   return d.r == 1 && d.s == 1 && d.stride == 1 && d.pad == 0;
 }
 
+// Fixed work split (not the thread count) so sums, and hence results, are the same on any machine.
+constexpr int kChunks = 16;
+int chunk_count(const Conv2dDims& d) {
+  return std::min(d.n, kChunks);
+}
+int chunk_begin(const Conv2dDims& d, int chunk) {
+  return static_cast<int>(static_cast<int64_t>(d.n) * chunk / chunk_count(d));
+}
+size_t col_elems(const Conv2dDims& d) {
+  return is_pointwise(d) ? 0 : static_cast<size_t>(d.c) * d.r * d.s * d.out_h() * d.out_w();
+}
+size_t dw_elems(const Conv2dDims& d) {
+  return static_cast<size_t>(d.k) * d.c * d.r * d.s;
+}
+
+void single_threaded_blas() {
+  static const bool done = [] {
+    if (openblas_get_parallel() == 1) openblas_set_num_threads(1);  // 1 = pthreads build
+    return true;
+  }();
+  (void)done;
+}
+
 // col[(ci*r + kr)*s + ks][oy*ow + ox] = x[ci][oy*stride - pad + kr][ox*stride - pad + ks] (0 outside)
 template <class T>
 void im2col(const Conv2dDims& d, const T* x, T* col) {
   const int oh = d.out_h(), ow = d.out_w(), hw = d.h * d.w;
-#pragma omp parallel for schedule(static)
   for (int ci = 0; ci < d.c; ++ci) {
     const T* plane = x + static_cast<int64_t>(ci) * hw;
     for (int kr = 0; kr < d.r; ++kr) {
@@ -70,7 +97,6 @@ void im2col(const Conv2dDims& d, const T* x, T* col) {
 template <class T>
 void col2im(const Conv2dDims& d, const T* col, T* dx) {
   const int oh = d.out_h(), ow = d.out_w(), hw = d.h * d.w;
-#pragma omp parallel for schedule(static)
   for (int ci = 0; ci < d.c; ++ci) {
     T* plane = dx + static_cast<int64_t>(ci) * hw;
     std::fill(plane, plane + hw, T(0));
@@ -102,41 +128,51 @@ void col2im(const Conv2dDims& d, const T* col, T* dx) {
 
 size_t conv2d_workspace_elems(const Conv2dDims& d) {
   check_dims(d);
-  if (is_pointwise(d)) return 0;
-  return static_cast<size_t>(d.c) * d.r * d.s * d.out_h() * d.out_w();
+  // Per chunk: one im2col buffer plus one dW partial (backward filter).
+  return static_cast<size_t>(chunk_count(d)) * (col_elems(d) + dw_elems(d));
 }
 
 template <class T>
 void conv2d_forward(const Conv2dDims& d, const T* x, const T* w, const T* bias, T* y, T* workspace) {
   check_dims(d);
+  single_threaded_blas();
   const int ohw = d.out_h() * d.out_w(), crs = d.c * d.r * d.s;
   const int64_t x_stride = static_cast<int64_t>(d.c) * d.h * d.w, y_stride = static_cast<int64_t>(d.k) * ohw;
-  for (int i = 0; i < d.n; ++i) {
-    const T* col = x + i * x_stride;
-    if (!is_pointwise(d)) {
-      im2col(d, x + i * x_stride, workspace);
-      col = workspace;
+#pragma omp parallel for schedule(static)
+  for (int chunk = 0; chunk < chunk_count(d); ++chunk) {
+    T* col_buf = workspace + chunk * col_elems(d);
+    for (int i = chunk_begin(d, chunk); i < chunk_begin(d, chunk + 1); ++i) {
+      const T* col = x + i * x_stride;
+      if (!is_pointwise(d)) {
+        im2col(d, x + i * x_stride, col_buf);
+        col = col_buf;
+      }
+      T* yi = y + i * y_stride;
+      if (bias) {
+        for (int kk = 0; kk < d.k; ++kk)
+          std::fill(yi + static_cast<int64_t>(kk) * ohw, yi + (kk + 1LL) * ohw, bias[kk]);
+      }
+      gemm(false, false, d.k, ohw, crs, T(1), w, crs, col, ohw, bias ? T(1) : T(0), yi, ohw);
     }
-    T* yi = y + i * y_stride;
-    if (bias) {
-      for (int kk = 0; kk < d.k; ++kk)
-        std::fill(yi + static_cast<int64_t>(kk) * ohw, yi + (kk + 1LL) * ohw, bias[kk]);
-    }
-    gemm(false, false, d.k, ohw, crs, T(1), w, crs, col, ohw, bias ? T(1) : T(0), yi, ohw);
   }
 }
 
 template <class T>
 void conv2d_backward_data(const Conv2dDims& d, const T* dy, const T* w, T* dx, T* workspace) {
   check_dims(d);
+  single_threaded_blas();
   const int ohw = d.out_h() * d.out_w(), crs = d.c * d.r * d.s;
   const int64_t x_stride = static_cast<int64_t>(d.c) * d.h * d.w, y_stride = static_cast<int64_t>(d.k) * ohw;
-  for (int i = 0; i < d.n; ++i) {
-    if (is_pointwise(d)) {
-      gemm(true, false, crs, ohw, d.k, T(1), w, crs, dy + i * y_stride, ohw, T(0), dx + i * x_stride, ohw);
-    } else {
-      gemm(true, false, crs, ohw, d.k, T(1), w, crs, dy + i * y_stride, ohw, T(0), workspace, ohw);
-      col2im(d, workspace, dx + i * x_stride);
+#pragma omp parallel for schedule(static)
+  for (int chunk = 0; chunk < chunk_count(d); ++chunk) {
+    T* col_buf = workspace + chunk * col_elems(d);
+    for (int i = chunk_begin(d, chunk); i < chunk_begin(d, chunk + 1); ++i) {
+      if (is_pointwise(d)) {
+        gemm(true, false, crs, ohw, d.k, T(1), w, crs, dy + i * y_stride, ohw, T(0), dx + i * x_stride, ohw);
+      } else {
+        gemm(true, false, crs, ohw, d.k, T(1), w, crs, dy + i * y_stride, ohw, T(0), col_buf, ohw);
+        col2im(d, col_buf, dx + i * x_stride);
+      }
     }
   }
 }
@@ -144,15 +180,32 @@ void conv2d_backward_data(const Conv2dDims& d, const T* dy, const T* w, T* dx, T
 template <class T>
 void conv2d_backward_filter(const Conv2dDims& d, const T* x, const T* dy, T* dw, T* dbias, T* workspace) {
   check_dims(d);
-  const int ohw = d.out_h() * d.out_w(), crs = d.c * d.r * d.s;
+  single_threaded_blas();
+  const int ohw = d.out_h() * d.out_w(), crs = d.c * d.r * d.s, chunks = chunk_count(d);
   const int64_t x_stride = static_cast<int64_t>(d.c) * d.h * d.w, y_stride = static_cast<int64_t>(d.k) * ohw;
-  for (int i = 0; i < d.n; ++i) {
-    const T* col = x + i * x_stride;
-    if (!is_pointwise(d)) {
-      im2col(d, x + i * x_stride, workspace);
-      col = workspace;
+  T* partials = workspace + chunks * col_elems(d);
+  const size_t dws = dw_elems(d);
+#pragma omp parallel for schedule(static)
+  for (int chunk = 0; chunk < chunks; ++chunk) {
+    T* col_buf = workspace + chunk * col_elems(d);
+    T* part = partials + chunk * dws;
+    for (int i = chunk_begin(d, chunk); i < chunk_begin(d, chunk + 1); ++i) {
+      const T* col = x + i * x_stride;
+      if (!is_pointwise(d)) {
+        im2col(d, x + i * x_stride, col_buf);
+        col = col_buf;
+      }
+      const bool first = i == chunk_begin(d, chunk);
+      gemm(false, true, d.k, crs, ohw, T(1), dy + i * y_stride, ohw, col, ohw, first ? T(0) : T(1), part,
+           crs);
     }
-    gemm(false, true, d.k, crs, ohw, T(1), dy + i * y_stride, ohw, col, ohw, i == 0 ? T(0) : T(1), dw, crs);
+  }
+  // dW = sum of chunk partials in chunk order (deterministic).
+#pragma omp parallel for schedule(static)
+  for (int64_t e = 0; e < static_cast<int64_t>(dws); ++e) {
+    T sum = partials[e];
+    for (int chunk = 1; chunk < chunks; ++chunk) sum += partials[chunk * dws + e];
+    dw[e] = sum;
   }
   if (dbias) {
 #pragma omp parallel for schedule(static)

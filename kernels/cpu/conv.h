@@ -1,7 +1,8 @@
 // 2-D convolution (cross-correlation, as in PyTorch), NCHW activations, filters [k, c, r, s].
-// CPU reference: per-sample im2col + OpenBLAS gemm (see conv.cpp for the threading choice).
-// The workspace holds one sample's im2col matrix (c*r*s x out_h*out_w); dW is accumulated over
-// samples in order, so every result is deterministic.
+// CPU reference: per-sample im2col + OpenBLAS gemm, the batch split into a fixed number of
+// chunks run by OpenMP (see conv.cpp for the threading choice). The workspace holds one im2col
+// matrix and one dW partial per chunk; results do not depend on the thread count.
+// Note: the first conv call switches a pthreads OpenBLAS to one thread for the whole process.
 #pragma once
 
 #include <cstddef>
