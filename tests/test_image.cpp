@@ -1,0 +1,80 @@
+// engine/io/image: PNG write/read round trip, atomic writes, drawing, grids, bad files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/core/error.h"
+#include "engine/io/image.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace locdet::io;
+
+fs::path temp_dir(const char* name) {
+  fs::path dir = fs::temp_directory_path() / (std::string("locdet_test_image_") + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+TEST(Image, GrayPngRoundTripIsExactOn8BitLevels) {
+  fs::path dir = temp_dir("roundtrip");
+  std::vector<float> gray(12 * 7);
+  for (size_t i = 0; i < gray.size(); ++i) gray[i] = static_cast<float>(i % 256) / 255.0f;
+  for (bool durable : {true, false}) {
+    std::string path = (dir / (durable ? "a.png" : "b.png")).string();
+    write_png_gray(path, gray.data(), 7, 12, durable);
+    GrayImage back = read_image_gray(path);
+    ASSERT_EQ(back.width, 12);
+    ASSERT_EQ(back.height, 7);
+    for (size_t i = 0; i < gray.size(); ++i) EXPECT_FLOAT_EQ(back.pixels[i], gray[i]);
+  }
+  for (const auto& entry : fs::directory_iterator(dir))
+    EXPECT_EQ(entry.path().extension(), ".png") << "leftover temp file " << entry.path();
+}
+
+TEST(Image, DrawRectAndTextAndGrid) {
+  RgbImage img(20, 10);
+  draw_rect(img, 2, 3, 6, 8, kGreen);  // [2, 6) x [3, 8)
+  auto at = [&](int x, int y) { return img.pixels[(static_cast<size_t>(y) * img.width + x) * 3 + 1]; };
+  EXPECT_EQ(at(2, 3), kGreen.g);
+  EXPECT_EQ(at(5, 7), kGreen.g);
+  EXPECT_EQ(at(3, 5), 0);  // inside stays empty
+  EXPECT_EQ(at(6, 3), 0);  // x1 is exclusive
+  RgbImage text(20, 10);
+  draw_text(text, 0, 0, "7:%", kWhite);
+  int lit = 0;
+  for (size_t i = 0; i < text.pixels.size(); i += 3) lit += text.pixels[i] == 255;
+  EXPECT_EQ(lit, 7 + 2 + 7);  // glyph ink pixels: 7 in "7", 2 in ":", 7 in "%"
+  EXPECT_EQ(text_width("abc"), 11);
+  RgbImage grid = compose_grid({img, text, img}, 2, 1);
+  EXPECT_EQ(grid.width, 2 * 20 + 3);
+  EXPECT_EQ(grid.height, 2 * 10 + 3);
+  write_png((temp_dir("grid") / "g.png").string(), grid);
+}
+
+TEST(Image, BadFilesGiveClearErrors) {
+  fs::path dir = temp_dir("bad");
+  std::ofstream((dir / "empty.png").string()).close();
+  std::ofstream((dir / "text.png").string()) << "not an image at all";
+  try {
+    read_image_gray((dir / "empty.png").string());
+    FAIL() << "empty file accepted";
+  } catch (const locdet::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("empty"), std::string::npos) << e.what();
+  }
+  try {
+    read_image_gray((dir / "text.png").string());
+    FAIL() << "text file accepted";
+  } catch (const locdet::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("text.png"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(read_image_gray((dir / "missing.png").string()), locdet::Error);
+  EXPECT_THROW(read_image_gray(dir.string()), locdet::Error);
+  std::vector<float> px(4, 0.5f);
+  EXPECT_THROW(write_png_gray((dir / "no_such_dir" / "x.png").string(), px.data(), 2, 2), locdet::Error);
+}
+
+}  // namespace
