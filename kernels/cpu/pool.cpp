@@ -27,6 +27,27 @@ void maxpool2d_forward(const Pool2dDims& d, const T* x, T* y, int32_t* argmax) {
     const T* in = x + p * d.h * d.w;
     T* out = y + p * oh * ow;
     int32_t* arg = argmax + p * oh * ow;
+    if (d.kernel == 2 && d.stride == 2 && d.pad == 0) {  // the common 2x2 pool: no bounds, unrolled
+      for (int oy = 0; oy < oh; ++oy) {
+        const T* r0 = in + 2 * oy * d.w;
+        const T* r1 = r0 + d.w;
+        for (int ox = 0; ox < ow; ++ox) {
+          const int ix = 2 * ox;
+          T best = r0[ix];
+          int32_t best_index = 2 * oy * d.w + ix;
+          const T cand[3] = {r0[ix + 1], r1[ix], r1[ix + 1]};
+          const int32_t cand_index[3] = {best_index + 1, best_index + d.w, best_index + d.w + 1};
+          for (int q = 0; q < 3; ++q) {  // branch-free: random data defeats the branch predictor
+            const bool take = cand[q] > best || std::isnan(cand[q]);  // same rule as the generic loop
+            best = take ? cand[q] : best;
+            best_index = take ? cand_index[q] : best_index;
+          }
+          out[oy * ow + ox] = best;
+          arg[oy * ow + ox] = best_index;
+        }
+      }
+      continue;
+    }
     for (int oy = 0; oy < oh; ++oy) {
       const int y0 = std::max(oy * d.stride - d.pad, 0), y1 = std::min(oy * d.stride - d.pad + d.kernel, d.h);
       for (int ox = 0; ox < ow; ++ox) {
