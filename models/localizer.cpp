@@ -144,6 +144,7 @@ std::vector<LocalizerPrediction> decode_localizer(int batch, int cells, const st
   std::vector<LocalizerPrediction> out(batch);
   for (int n = 0; n < batch; ++n) {
     LocalizerPrediction& p = out[n];
+    p.presence_logit = presence_logit[n];
     p.presence = 1.0f / (1.0f + std::exp(-presence_logit[n]));
     const float* loc = &location_logits[static_cast<size_t>(n) * cells];
     const int cell = static_cast<int>(std::max_element(loc, loc + cells) - loc);

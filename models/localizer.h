@@ -53,6 +53,7 @@ struct Localizer {
 Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images, Value labels);
 
 struct LocalizerPrediction {
+  float presence_logit = 0.0f;
   float presence = 0.0f;    // sigmoid(p_c logit)
   int digit = 0;            // argmax class at the chosen cell
   float confidence = 0.0f;  // softmax probability of that class

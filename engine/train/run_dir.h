@@ -22,7 +22,7 @@ class RunDir {
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
   std::string last_checkpoint() const { return file("checkpoint.last.safetensors"); }
-  std::string best_checkpoint() const { return file("checkpoint.best.safetensors"); }
+  std::string best_checkpoint() const { return file("checkpoint.safetensors"); }  // the model to use
 
   void write_json(const std::string& name, const nlohmann::json& value) const;  // atomic
   nlohmann::json read_json(const std::string& name) const;

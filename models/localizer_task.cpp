@@ -1,0 +1,238 @@
+#include "models/localizer_task.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "engine/autodiff.h"
+#include "engine/checkpoint.h"
+#include "engine/core/error.h"
+#include "engine/io/image.h"
+#include "engine/optim.h"
+#include "kernels/common/localizer_targets.h"
+
+namespace locdet::models {
+
+// ---- LocalizerRun -----------------------------------------------------------------------
+
+int64_t LocalizerRun::epoch_steps() const {
+  if (steps_per_epoch > 0) return steps_per_epoch;
+  return std::max<int64_t>(1, data::split_size(preset, data::Split::kTrain) / batch);
+}
+
+nlohmann::json LocalizerRun::to_json() const {
+  return {{"task", "localize"},
+          {"preset", nlohmann::json::parse(data::preset_to_json(preset))},
+          {"model", model.to_json()},
+          {"batch", batch},
+          {"epochs", epochs},
+          {"steps_per_epoch", epoch_steps()},
+          {"lr", lr},
+          {"min_lr_ratio", min_lr_ratio},
+          {"weight_decay", weight_decay},
+          {"warmup_steps", warmup_steps},
+          {"seed", seed},
+          {"data_seed", data_seed},
+          {"val_count", val_count}};
+}
+
+LocalizerRun LocalizerRun::from_json(const nlohmann::json& j) {
+  LocalizerRun r;
+  try {
+    LOCDET_CHECK(j.at("task") == "localize", "the run's task is '", j.at("task").get<std::string>(),
+                 "', not 'localize'");
+    r.preset = data::preset_from_json(j.at("preset").dump(), "the run's preset");
+    r.model = LocalizerConfig::from_json(j.at("model"));
+    r.batch = j.at("batch").get<int>();
+    r.epochs = j.at("epochs").get<int>();
+    r.steps_per_epoch = j.at("steps_per_epoch").get<int64_t>();
+    r.lr = j.at("lr").get<float>();
+    r.min_lr_ratio = j.at("min_lr_ratio").get<float>();
+    r.weight_decay = j.at("weight_decay").get<float>();
+    r.warmup_steps = j.at("warmup_steps").get<int64_t>();
+    r.seed = j.at("seed").get<uint64_t>();
+    r.data_seed = j.at("data_seed").get<uint64_t>();
+    r.val_count = j.at("val_count").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    fail("the run configuration is incomplete or malformed (", e.what(), ")");
+  }
+  r.validate();
+  return r;
+}
+
+void LocalizerRun::validate() const {
+  model.validate();
+  LOCDET_CHECK(preset.task == "localization", "preset '", preset.name, "' is a ", preset.task,
+               " preset; the localizer trains on localization presets (inf265-loc, ayulockin-loc)");
+  LOCDET_CHECK(preset.height == model.height && preset.width == model.width, "preset '", preset.name, "' is ",
+               preset.height, "x", preset.width, " but the model expects ", model.height, "x", model.width);
+  LOCDET_CHECK(batch >= 1 && batch <= 4096, "--batch must be 1..4096, got ", batch);
+  LOCDET_CHECK(epochs >= 1, "--epochs must be >= 1, got ", epochs);
+  LOCDET_CHECK(lr > 0 && std::isfinite(lr), "--lr must be > 0, got ", lr);
+  LOCDET_CHECK(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
+  LOCDET_CHECK(val_count >= 0, "--val-count must be >= 0, got ", val_count);
+}
+
+// ---- training ---------------------------------------------------------------------------
+
+LocalizerTrainer::LocalizerTrainer(const LocalizerRun& run, const data::DigitBank& bank, Device device,
+                                   bool cuda_graph) {
+  run.validate();
+  stream_ = std::make_shared<SceneStream>(bank, run.preset, data::Split::kTrain, run.seed);
+  if (device == Device::kCuda) stream_->prepare_cuda();
+  Graph g(true);
+  feed_ = add_scene_feed(g, stream_, run.batch);
+  labels_ = localizer_labels(g, feed_.scene_labels, run.preset.height, run.preset.width);
+  g.mark_output(labels_);
+  model_ = build_localizer(g, run.model, feed_.images, labels_);
+  OptimizerConfig optim;
+  optim.schedule.kind = LrSchedule::kWarmupCosine;
+  optim.schedule.base_lr = run.lr;
+  optim.schedule.min_lr = run.lr * run.min_lr_ratio;
+  optim.schedule.warmup_steps = std::min(run.warmup_steps, run.total_steps());
+  optim.schedule.total_steps = run.total_steps();
+  optim.adamw.weight_decay = run.weight_decay;
+  OptimizerState state = add_optimizer(g, build_backward(g, model_.loss), optim);
+  step_ = state.step;
+  lr_ = state.lr;
+  ExecutorOptions options;
+  options.device = device;
+  options.cuda_graph = cuda_graph;
+  options.seed = run.seed;
+  executor_ = std::make_unique<Executor>(std::move(g), options);
+}
+
+nlohmann::json LocalizerTrainer::read_losses() const {
+  return {{"loss", executor_->read_scalar(model_.loss)},
+          {"presence_loss", executor_->read_scalar(model_.presence_loss)},
+          {"location_loss", executor_->read_scalar(model_.location_loss)},
+          {"class_loss", executor_->read_scalar(model_.class_loss)},
+          {"box_loss", executor_->read_scalar(model_.box_loss)}};
+}
+
+nlohmann::json LocalizerTrainer::read_batch_metrics() const {
+  const Executor& ex = *executor_;
+  const int batch = static_cast<int>(ex.graph().shape(labels_)[0]);
+  const int cells = model_.grid_h * model_.grid_w;
+  const auto predictions = decode_localizer(batch, cells, ex.read(model_.presence_logit),
+                                            ex.read(model_.location_logits), ex.read(model_.class_logits),
+                                            ex.read(model_.boxes));
+  const std::vector<float> labels = ex.read(labels_);
+  eval::LocalizationEvaluator evaluator;
+  for (int n = 0; n < batch; ++n) {
+    const float* l = &labels[static_cast<size_t>(n) * kLocalizerLabelSize];
+    const float truth[4] = {l[1] - l[3] / 2, l[2] - l[4] / 2, l[1] + l[3] / 2, l[2] + l[4] / 2};
+    const LocalizerPrediction& p = predictions[n];
+    evaluator.add(p.presence_logit, p.digit, p.box, l[0] > 0.5f, static_cast<int>(l[5]), truth);
+  }
+  const eval::LocalizationReport report = evaluator.report();
+  return {{"accuracy", report.accuracy}, {"mean_iou", report.mean_iou}};
+}
+
+float LocalizerTrainer::read_lr() const { return executor_->read_scalar(lr_); }
+
+int64_t LocalizerTrainer::steps_done() const {
+  int64_t step = 0;
+  copy_from_tensor(executor_->tensor(step_), &step, sizeof(step));
+  return step;
+}
+
+// ---- inference --------------------------------------------------------------------------
+
+LocalizerPredictor::LocalizerPredictor(const LocalizerConfig& config, int batch, Device device)
+    : config_(config), batch_(batch) {
+  LOCDET_CHECK(batch >= 1, "prediction batch must be >= 1");
+  Graph g(false);
+  images_ = g.input("image", {batch, 1, config.height, config.width});
+  model_ = build_localizer(g, config, images_, Value{});
+  ExecutorOptions options;
+  options.device = device;
+  options.cuda_graph = false;  // inputs change between calls through write(), not a device feed
+  executor_ = std::make_unique<Executor>(std::move(g), options);
+  input_.assign(static_cast<size_t>(batch) * config.height * config.width, 0.0f);
+}
+
+void LocalizerPredictor::copy_weights_from(const Executor& trained) {
+  for (Value v : executor_->graph().persistent_state()) {
+    const std::string& name = executor_->graph().info(v).name;
+    executor_->write_bytes(v, trained.read_bytes(trained.graph().find(name)));
+  }
+}
+
+void LocalizerPredictor::load_checkpoint(const std::string& path) {
+  locdet::load_checkpoint(path, *executor_, /*strict=*/false);
+}
+
+std::vector<LocalizerPrediction> LocalizerPredictor::predict(const float* images, int count) {
+  LOCDET_CHECK(count >= 0 && count <= batch_, "predict: ", count, " images for a batch of ", batch_);
+  const size_t pixels = static_cast<size_t>(config_.height) * config_.width;
+  std::copy_n(images, count * pixels, input_.begin());
+  std::fill(input_.begin() + count * pixels, input_.end(), 0.0f);
+  executor_->write(images_, input_);
+  executor_->step();
+  const int cells = model_.grid_h * model_.grid_w;
+  auto all = decode_localizer(batch_, cells, executor_->read(model_.presence_logit),
+                              executor_->read(model_.location_logits), executor_->read(model_.class_logits),
+                              executor_->read(model_.boxes));
+  all.resize(count);
+  return all;
+}
+
+// ---- evaluation and overlays ------------------------------------------------------------
+
+eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
+                                            const data::Preset& preset, data::Split split, uint64_t data_seed,
+                                            int64_t count, int keep, std::vector<SampleResult>* kept) {
+  const int64_t available = data::split_size(preset, split);
+  if (count <= 0 || count > available) count = available;
+  data::SceneSource source(bank, preset, split);
+  data::SceneBatch scenes;
+  eval::LocalizationEvaluator evaluator;
+  const size_t pixels = static_cast<size_t>(preset.height) * preset.width;
+  for (int64_t first = 0; first < count; first += predictor.batch()) {
+    const int n = static_cast<int>(std::min<int64_t>(predictor.batch(), count - first));
+    data::render_scenes_cpu(preset, split, data_seed, source, static_cast<uint64_t>(first), n, &scenes);
+    const auto predictions = predictor.predict(scenes.images.data(), n);
+    for (int b = 0; b < n; ++b) {
+      float label[kLocalizerLabelSize];
+      scene_label_to_localizer(scenes.labels[b], preset.height, preset.width, label);
+      const float truth[4] = {label[1] - label[3] / 2, label[2] - label[4] / 2, label[1] + label[3] / 2,
+                              label[2] + label[4] / 2};
+      const LocalizerPrediction& p = predictions[b];
+      evaluator.add(p.presence_logit, p.digit, p.box, label[0] > 0.5f, static_cast<int>(label[5]), truth);
+      if (kept && static_cast<int64_t>(kept->size()) < keep) {
+        kept->push_back({std::vector<float>(scenes.image(b), scenes.image(b) + pixels), scenes.labels[b], p});
+      }
+    }
+  }
+  return evaluator.report();
+}
+
+void write_localizer_overlay(const std::string& path, const std::vector<SampleResult>& samples, int height,
+                             int width, int columns, int zoom) {
+  std::vector<io::RgbImage> tiles;
+  for (const SampleResult& s : samples) {
+    io::RgbImage tile = io::gray_to_rgb(s.image.data(), height, width, zoom);
+    for (int k = 0; k < s.label.count; ++k) {
+      const float* b = s.label.box[k];
+      io::draw_rect(tile, static_cast<int>(b[0] * zoom), static_cast<int>(b[1] * zoom),
+                    static_cast<int>(b[2] * zoom), static_cast<int>(b[3] * zoom), io::kGreen);
+    }
+    const LocalizerPrediction& p = s.prediction;
+    char text[32];
+    if (p.presence > 0.5f) {
+      io::draw_rect(tile, static_cast<int>(std::lround(p.box[0] * width * zoom)),
+                    static_cast<int>(std::lround(p.box[1] * height * zoom)),
+                    static_cast<int>(std::lround(p.box[2] * width * zoom)),
+                    static_cast<int>(std::lround(p.box[3] * height * zoom)), io::kRed);
+      std::snprintf(text, sizeof(text), "%d %.0f%%", p.digit, 100.0f * p.confidence * p.presence);
+    } else {
+      std::snprintf(text, sizeof(text), "none %.0f%%", 100.0f * (1.0f - p.presence));
+    }
+    io::draw_text(tile, 2, 2, text, io::kRed, 2);
+    tiles.push_back(std::move(tile));
+  }
+  io::write_png(path, io::compose_grid(tiles, columns));
+}
+
+}  // namespace locdet::models

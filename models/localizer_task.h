@@ -1,0 +1,106 @@
+// The localizer as a task: what defines a run, the training graph on a device, the
+// inference graph, evaluation over a split and overlays. train_gpu, evaluate and
+// predict are thin command-line layers over this.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/data/scene.h"
+#include "engine/eval/localization.h"
+#include "engine/executor.h"
+#include "models/localizer.h"
+#include "models/scene_feed.h"
+
+namespace locdet::models {
+
+// Everything that defines a localizer training run (config.json, checkpoint metadata).
+struct LocalizerRun {
+  data::Preset preset;
+  LocalizerConfig model;
+  int batch = 64;
+  int epochs = 10;
+  int64_t steps_per_epoch = 0;  // 0: the train split's size / batch
+  float lr = 2e-3f, min_lr_ratio = 0.02f, weight_decay = 1e-4f;
+  int64_t warmup_steps = 200;
+  uint64_t seed = 1;       // parameter init and the training scene stream
+  uint64_t data_seed = 0;  // the fixed validation/test scenes (make_dataset's default seed)
+  int64_t val_count = 0;   // 0: the whole validation split
+
+  int64_t epoch_steps() const;
+  int64_t total_steps() const { return epoch_steps() * epochs; }
+  nlohmann::json to_json() const;
+  static LocalizerRun from_json(const nlohmann::json& j);
+  void validate() const;
+};
+
+// The training graph: scene feed -> localizer -> loss -> backward -> AdamW, one step per call.
+class LocalizerTrainer {
+ public:
+  LocalizerTrainer(const LocalizerRun& run, const data::DigitBank& bank, Device device, bool cuda_graph = true);
+  void step() { executor_->step(); }
+  Executor& executor() { return *executor_; }
+  const Executor& executor() const { return *executor_; }
+  const Localizer& model() const { return model_; }
+  // Loss and its parts of the last step (a device-to-host read: call every N steps).
+  nlohmann::json read_losses() const;
+  // The seed's accuracy and mean IoU on the last training batch (also a device read).
+  nlohmann::json read_batch_metrics() const;
+  float read_lr() const;
+  int64_t steps_done() const;  // the optimizer's step counter
+
+ private:
+  std::shared_ptr<SceneStream> stream_;
+  SceneFeed feed_;
+  Value labels_;
+  Localizer model_;
+  Value step_, lr_;
+  std::unique_ptr<Executor> executor_;
+};
+
+// The inference graph at a fixed batch size (batch norm with running statistics).
+class LocalizerPredictor {
+ public:
+  LocalizerPredictor(const LocalizerConfig& config, int batch, Device device);
+  int batch() const { return batch_; }
+  const LocalizerConfig& config() const { return config_; }
+  void copy_weights_from(const Executor& trained);
+  void load_checkpoint(const std::string& path);  // weights only; optimizer state ignored
+  // images: count x [H, W] in [0, 1] (count <= batch; the rest of the batch is padding).
+  std::vector<LocalizerPrediction> predict(const float* images, int count);
+
+ private:
+  LocalizerConfig config_;
+  int batch_;
+  Localizer model_;
+  Value images_;
+  std::unique_ptr<Executor> executor_;
+  std::vector<float> input_;
+};
+
+struct SampleResult {
+  std::vector<float> image;  // [H, W]
+  SceneLabel label;
+  LocalizerPrediction prediction;
+};
+
+// Renders `count` scenes of `split` (0: the whole split) with `data_seed`, predicts and
+// scores them. The first `keep` scenes with their predictions land in *kept (overlays).
+eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
+                                            const data::Preset& preset, data::Split split, uint64_t data_seed,
+                                            int64_t count, int keep = 0, std::vector<SampleResult>* kept = nullptr);
+
+// A grid of scenes: ground truth box in green, prediction in red with "class confidence%".
+void write_localizer_overlay(const std::string& path, const std::vector<SampleResult>& samples, int height,
+                             int width, int columns = 8, int zoom = 3);
+
+// Checkpoint metadata keys.
+constexpr const char* kMetaTask = "locdet.task";
+constexpr const char* kMetaRun = "locdet.run";
+constexpr const char* kMetaEpoch = "locdet.epoch";
+constexpr const char* kMetaBest = "locdet.best_performance";
+
+}  // namespace locdet::models
