@@ -15,6 +15,9 @@ int pick_algo(const Perf* perf, int count, bool need_deterministic, const char* 
   for (int i = 0; i < count; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
     if (need_deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) continue;
+    // Tensor-core (TF32) variants would not honour the FMA math mode set on the descriptor.
+    if (perf[i].mathType == CUDNN_TENSOR_OP_MATH || perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+      continue;
     return static_cast<int>(perf[i].algo);
   }
   fail("cuDNN has no ", need_deterministic ? "deterministic " : "", "algorithm for the convolution ", pass,

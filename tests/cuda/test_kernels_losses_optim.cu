@@ -64,9 +64,10 @@ TEST(CudaKernelsLoss, CrossEntropyMatchesCpu) {
     cuda::softmax_cross_entropy_forward(n, classes, gl.get(), glab.get(), 0.1f, gloss.get(), nullptr);
     cuda::softmax_cross_entropy_backward(n, classes, gl.get(), glab.get(), 0.1f, gdl.get(), gd.get(),
                                          nullptr);
-    // Warp-tree vs sequential sums of exp over <= 45 classes and expf/logf ulp differences.
+    // Warp-tree vs sequential sums of exp over <= 45 classes and expf/logf ulp differences; the
+    // lse error (~4e-7 absolute in float) moves every softmax entry, hence 1e-5 absolute on dlogits.
     test::expect_close(loss, gloss.download(), 1e-5, 1e-5, "ce loss");
-    test::expect_close(d, gd.download(), 1e-6, 1e-5, "ce dlogits");
+    test::expect_close(d, gd.download(), 1e-5, 1e-5, "ce dlogits");
   }
 }
 
@@ -79,7 +80,8 @@ TEST(CudaKernelsLoss, ElementwiseLossesMatchCpu) {
   DeviceBuffer<float> gx(x), gt(t), gdl(dl), gout(n);
   std::vector<float> ref(n);
   // Same shared math on both sides; expf/log1pf/powf differ by a few ulp between CUDA and glibc.
-  const double atol = 1e-6, rtol = 1e-5;
+  // softplus(x) - t x cancels for large |x|: one ulp of |x| <= 10 is 9.5e-7, hence atol 2e-6.
+  const double atol = 2e-6, rtol = 1e-5;
   auto check = [&](const char* what) { test::expect_close(ref, gout.download(), atol, rtol, what); };
   cpu::bce_with_logits_forward<float>(n, x.data(), t.data(), ref.data());
   cuda::bce_with_logits_forward(n, gx.get(), gt.get(), gout.get(), nullptr);
@@ -159,11 +161,11 @@ TEST(CudaKernelsOptim, CapturedAdamWSgdEmaAndScheduleMatchCpu) {
   }
   EXPECT_EQ(gstep.download()[0], cstep);
   // lr_at runs in double on both sides; cos may differ by 1 ulp in double, invisible in float.
-  test::expect_close(std::vector<float>{clr}, glr.download(), 0.0, 1e-7, "lr");
+  test::expect_close(std::vector<float>{clr}, glr.download(), 0.0, 2.5e-7, "lr");  // <= 2 float ulp
   // Elementwise float math; nvcc contracts to FMA where the host does not: 1e-6 relative.
   test::expect_close(cp, gp.download(), 1e-7, 1e-6, "adamw param");
   test::expect_close(cm, gm.download(), 1e-8, 1e-6, "adamw m");
-  test::expect_close(cv, gv.download(), 1e-10, 1e-6, "adamw v");
+  test::expect_close(cv, gv.download(), 1e-9, 1e-6, "adamw v");  // v ~ 1e-3: a few ulp after 4 steps
   test::expect_close(sp, gsp.download(), 1e-7, 1e-6, "sgd param");
   test::expect_close(sbuf, gbuf.download(), 1e-7, 1e-6, "sgd momentum");
   test::expect_close(ema, gema.download(), 1e-7, 1e-6, "ema");
