@@ -178,6 +178,21 @@ std::vector<LocalizerPrediction> LocalizerPredictor::predict(const float* images
   return all;
 }
 
+LocalizerRun read_run_from_checkpoint(const std::string& path) {
+  const SafeTensorsFile file = read_safetensors(path);
+  auto task = file.metadata.find(kMetaTask);
+  auto run = file.metadata.find(kMetaRun);
+  LOCDET_CHECK(task != file.metadata.end() && run != file.metadata.end(), "'", path,
+               "' is a safetensors file without locdet's run metadata; pass a checkpoint written by train_gpu");
+  LOCDET_CHECK(task->second == "localize", "'", path, "' is a checkpoint of a '", task->second,
+               "' model; this command needs a localizer (train_gpu --task localize)");
+  try {
+    return LocalizerRun::from_json(nlohmann::json::parse(run->second));
+  } catch (const nlohmann::json::exception& e) {
+    fail("'", path, "' has unreadable run metadata (", e.what(), ")");
+  }
+}
+
 // ---- evaluation and overlays ------------------------------------------------------------
 
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,

@@ -97,6 +97,10 @@ eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const
 void write_localizer_overlay(const std::string& path, const std::vector<SampleResult>& samples, int height,
                              int width, int columns = 8, int zoom = 3);
 
+// The run a checkpoint was trained with (its metadata), so a checkpoint alone rebuilds its
+// model. Throws when the file is not a locdet localizer checkpoint.
+LocalizerRun read_run_from_checkpoint(const std::string& path);
+
 // Checkpoint metadata keys.
 constexpr const char* kMetaTask = "locdet.task";
 constexpr const char* kMetaRun = "locdet.run";

@@ -192,4 +192,33 @@ GrayImage read_image_gray(const std::string& path) {
   return out;
 }
 
+Letterbox letterbox(const GrayImage& source, int height, int width, float fill) {
+  LOCDET_CHECK(source.width > 0 && source.height > 0, "cannot letterbox an empty image");
+  LOCDET_CHECK(width > 0 && height > 0, "letterbox target must be non-empty");
+  Letterbox out;
+  out.scale = std::min(static_cast<float>(width) / source.width, static_cast<float>(height) / source.height);
+  const float new_w = source.width * out.scale, new_h = source.height * out.scale;
+  out.offset_x = 0.5f * (width - new_w);
+  out.offset_y = 0.5f * (height - new_h);
+  out.image.width = width;
+  out.image.height = height;
+  out.image.pixels.assign(static_cast<size_t>(width) * height, fill);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      // Sample the source at the centre of this output pixel (pixel-centre convention).
+      const float sx = (x + 0.5f - out.offset_x) / out.scale - 0.5f;
+      const float sy = (y + 0.5f - out.offset_y) / out.scale - 0.5f;
+      if (sx < -0.5f || sy < -0.5f || sx > source.width - 0.5f || sy > source.height - 0.5f) continue;
+      const float cx = std::clamp(sx, 0.0f, source.width - 1.0f), cy = std::clamp(sy, 0.0f, source.height - 1.0f);
+      const int x0 = static_cast<int>(cx), y0 = static_cast<int>(cy);
+      const int x1 = std::min(x0 + 1, source.width - 1), y1 = std::min(y0 + 1, source.height - 1);
+      const float fx = cx - x0, fy = cy - y0;
+      auto at = [&](int xx, int yy) { return source.pixels[static_cast<size_t>(yy) * source.width + xx]; };
+      out.image.pixels[static_cast<size_t>(y) * width + x] =
+          (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x1, y0)) + fy * ((1 - fx) * at(x0, y1) + fx * at(x1, y1));
+    }
+  }
+  return out;
+}
+
 }  // namespace locdet::io

@@ -51,4 +51,13 @@ void write_png_gray(const std::string& path, const float* gray, int height, int 
 
 GrayImage read_image_gray(const std::string& path);
 
+// Fits an image into height x width without distorting it: scaled by
+// scale = min(width / w, height / h) (bilinear), centred, the margins filled with `fill`.
+// A point (x, y) of the result is (x - offset_x, y - offset_y) / scale in the original.
+struct Letterbox {
+  GrayImage image;
+  float scale = 1.0f, offset_x = 0.0f, offset_y = 0.0f;
+};
+Letterbox letterbox(const GrayImage& source, int height, int width, float fill = 0.0f);
+
 }  // namespace locdet::io

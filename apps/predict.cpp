@@ -1,0 +1,91 @@
+// predict: runs a trained localizer on image files (PNG, JPEG, PGM, BMP; any size). Each
+// image is converted to grayscale, letterboxed to the model's input and predicted; the box
+// is mapped back to the original image.
+//   predict --checkpoint runs/loc/checkpoint.safetensors --images a.png b.jpg --out predictions/
+// Writes DIR/NAME.json (presence, digit, confidence, box) and DIR/NAME.png (overlay).
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/core/atomic_file.h"
+#include "engine/core/device.h"
+#include "engine/core/error.h"
+#include "engine/io/image.h"
+#include "models/localizer_task.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Predict the digit and its box in image files with a trained localizer"};
+  std::string checkpoint, out, device_name;
+  std::vector<std::string> images;
+  bool invert = false;
+  app.add_option("--checkpoint", checkpoint, "checkpoint written by train_gpu")->required();
+  app.add_option("--images", images, "image files (PNG, JPEG, PGM, BMP)")->required();
+  app.add_option("--out", out, "output folder")->required();
+  app.add_option("--device", device_name, "cuda | cpu (default: cuda when a GPU is present)");
+  app.add_flag("--invert", invert, "the images show dark digits on a light background");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    const locdet::Device device = device_name.empty()
+                                      ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
+                                      : locdet::parse_device(device_name);
+    const locdet::models::LocalizerRun run = locdet::models::read_run_from_checkpoint(checkpoint);
+    locdet::ensure_writable_dir(out);
+    locdet::models::LocalizerPredictor predictor(run.model, 1, device);
+    predictor.load_checkpoint(checkpoint);
+    const int h = run.model.height, w = run.model.width;
+    int failures = 0;
+    for (const std::string& path : images) {
+      try {
+        locdet::io::GrayImage image = locdet::io::read_image_gray(path);
+        if (invert)
+          for (float& v : image.pixels) v = 1.0f - v;
+        const locdet::io::Letterbox fitted = locdet::io::letterbox(image, h, w);
+        const locdet::models::LocalizerPrediction p = predictor.predict(fitted.image.pixels.data(), 1)[0];
+        // Normalized model box -> model pixels -> original pixels.
+        float box[4];
+        for (int k = 0; k < 4; ++k) {
+          const float model_px = p.box[k] * (k % 2 == 0 ? w : h);
+          const float offset = k % 2 == 0 ? fitted.offset_x : fitted.offset_y;
+          const float limit = static_cast<float>(k % 2 == 0 ? image.width : image.height);
+          box[k] = std::clamp((model_px - offset) / fitted.scale, 0.0f, limit);
+        }
+        const bool present = p.presence > 0.5f;
+        nlohmann::json j = {{"image", path},
+                            {"present", present},
+                            {"presence", p.presence},
+                            {"digit", present ? nlohmann::json(p.digit) : nlohmann::json(nullptr)},
+                            {"confidence", p.confidence},
+                            {"box_xyxy", {box[0], box[1], box[2], box[3]}},
+                            {"image_size", {image.width, image.height}}};
+        const std::string stem = std::filesystem::path(path).stem().string();
+        locdet::write_file_atomic(out + "/" + stem + ".json", j.dump(2) + "\n");
+        const int zoom = std::max(1, 240 / std::max(image.width, image.height));
+        locdet::io::RgbImage overlay = locdet::io::gray_to_rgb(image.pixels.data(), image.height, image.width, zoom);
+        char text[48];
+        if (present) {
+          locdet::io::draw_rect(overlay, static_cast<int>(box[0] * zoom), static_cast<int>(box[1] * zoom),
+                                static_cast<int>(box[2] * zoom), static_cast<int>(box[3] * zoom), locdet::io::kRed);
+          std::snprintf(text, sizeof(text), "%d %.0f%%", p.digit, 100.0f * p.confidence * p.presence);
+        } else {
+          std::snprintf(text, sizeof(text), "none %.0f%%", 100.0f * (1.0f - p.presence));
+        }
+        locdet::io::draw_text(overlay, 2, 2, text, locdet::io::kRed, 2);
+        locdet::io::write_png(out + "/" + stem + ".png", overlay);
+        std::printf("%s: %s\n", path.c_str(), present ? (std::to_string(p.digit) + " (" + std::to_string(p.confidence) +
+                                                         ")").c_str()
+                                                      : "no digit");
+      } catch (const locdet::Error& e) {
+        ++failures;
+        std::fprintf(stderr, "predict: skipping %s: %s\n", path.c_str(), e.what());
+      }
+    }
+    if (failures) std::fprintf(stderr, "predict: %d of %zu images failed\n", failures, images.size());
+    return failures ? 1 : 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "predict: error: %s\n", e.what());
+    return 1;
+  }
+}
