@@ -61,8 +61,9 @@ TEST(ModelLocalizer, BuildsWithBothBackbonesAndRejectsBadConfigs) {
   bad_model.backbone.kind = "vgg";
   Graph g;
   EXPECT_THROW(models::build_localizer(g, bad_model, g.input("image", {1, 1, 48, 60}), Value{}), Error);
-  models::LocalizerConfig round_trip = models::LocalizerConfig::from_json(models::LocalizerConfig{}.to_json());
-  EXPECT_EQ(round_trip.to_json(), models::LocalizerConfig{}.to_json());
+  const models::LocalizerConfig defaults;
+  const models::LocalizerConfig round_trip = models::LocalizerConfig::from_json(defaults.to_json());
+  EXPECT_EQ(round_trip.to_json(), defaults.to_json());
 }
 
 TEST(ModelLocalizer, OverfitsAHandfulOfScenesOnCpu) {
