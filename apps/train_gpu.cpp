@@ -1,8 +1,10 @@
-// train_gpu: trains a localizer on augmented MNIST scenes, entirely on the device (scene
-// rendering, forward, loss, backward, optimizer), validates every epoch, keeps the best
-// checkpoint, then evaluates it on the test split and draws overlays.
+// train_gpu: trains a localizer or a detector on augmented MNIST scenes, entirely on the
+// device (scene rendering, forward, loss, anchor matching, backward, optimizer), validates
+// every epoch, keeps the best checkpoint, then evaluates it on the test split and draws
+// overlays.
 //
 //   train_gpu --task localize --preset inf265-loc --model small --epochs 8 --out runs/loc
+//   train_gpu --task detect --preset det10 --epochs 10 --out runs/det
 //   train_gpu --out runs/loc --resume          (continues an interrupted run exactly)
 //
 // Writes runs/NAME/: config.json, metrics.jsonl, checkpoint.safetensors (best),
@@ -13,15 +15,19 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include "engine/checkpoint.h"
 #include "engine/core/device.h"
 #include "engine/core/error.h"
 #include "engine/data/mnist.h"
 #include "engine/train/run_dir.h"
+#include "models/detector_task.h"
 #include "models/localizer_task.h"
 
 namespace {
+
+namespace models = locdet::models;
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int signal) { g_stop_signal = signal; }
@@ -31,11 +37,11 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 struct Options {
-  std::string task = "localize", preset = "inf265-loc", preset_file, model = "small", box_loss = "giou";
+  std::string task = "localize", preset, preset_file, model = "small", box_loss = "giou", class_loss = "focal";
   std::string device, out, mnist = locdet::data::default_mnist_dir();
-  int width = 16, batch = 64, epochs = 8, log_every = 50;
+  int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1;
   int64_t steps_per_epoch = 0, val_count = 0, test_count = 0, warmup = 200;
-  float lr = 2e-3f, weight_decay = 1e-4f;
+  float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, box_weight = 2.0f;
   uint64_t seed = 1;
   bool resume = false, no_cuda_graph = false;
 };
@@ -52,9 +58,127 @@ locdet::Device choose_device(const std::string& requested) {
   return device;
 }
 
-locdet::models::LocalizerRun run_from_options(const Options& o) {
-  locdet::models::LocalizerRun run;
-  run.preset = locdet::data::find_preset(o.preset, o.preset_file);
+// ---- the shared training loop ------------------------------------------------------------------
+
+// What the loop needs from a task's trainer; each task fills it from its own classes.
+struct TrainingTask {
+  std::string name;  // "localize" | "detect", the checkpoint's task metadata
+  nlohmann::json run_json;
+  int epochs = 0, batch = 0;
+  int64_t epoch_steps = 0;
+  std::function<void()> step;
+  std::function<int64_t()> steps_done;
+  std::function<locdet::Executor&()> executor;
+  // Losses and batch metrics of the last step (device reads); must hold "loss".
+  std::function<nlohmann::json()> train_record;
+  std::function<std::string(const nlohmann::json&)> progress_text;
+  // Scores the current weights on the validation split: the record to log (must hold "score",
+  // higher is better) and a one-line summary.
+  std::function<std::pair<nlohmann::json, std::string>()> validate;
+};
+
+std::map<std::string, std::string> checkpoint_metadata(const TrainingTask& task, int epoch, double best) {
+  return {{models::kMetaTask, task.name},
+          {models::kMetaRun, task.run_json.dump()},
+          {models::kMetaEpoch, std::to_string(epoch)},
+          {models::kMetaBest, std::to_string(best)}};
+}
+
+// Epochs of steps with progress, metrics.jsonl, NaN stop, SIGINT/SIGTERM save, per-epoch
+// validation, best and last checkpoints. Returns 0 when all epochs ran, 130 when stopped.
+int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::string& out, bool resume,
+                      int log_every, std::chrono::steady_clock::time_point started) {
+  int start_epoch = 0;
+  double best = -1.0;
+  if (resume) {
+    auto meta = locdet::load_checkpoint(dir.last_checkpoint(), task.executor(), /*strict=*/true);
+    start_epoch = std::stoi(meta.at(models::kMetaEpoch));
+    best = std::stod(meta.at(models::kMetaBest));
+    std::fprintf(stderr, "train_gpu: resuming %s at epoch %d (step %lld)\n", out.c_str(), start_epoch + 1,
+                 static_cast<long long>(task.steps_done()));
+  }
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  for (int epoch = start_epoch; epoch < task.epochs; ++epoch) {
+    locdet::ProgressLine progress;
+    auto window_start = std::chrono::steady_clock::now();
+    int64_t window_steps = 0;
+    for (int64_t s = 0; s < task.epoch_steps; ++s) {
+      task.step();
+      ++window_steps;
+      if ((s + 1) % log_every == 0 || s + 1 == task.epoch_steps) {
+        const int64_t step = task.steps_done();
+        nlohmann::json record = task.train_record();
+        const double loss = record["loss"];
+        if (!std::isfinite(loss)) {
+          locdet::fail("the loss became ", loss, " at step ", step, "; training stopped. The last good checkpoint is ",
+                       std::filesystem::exists(dir.last_checkpoint()) ? dir.last_checkpoint() : "(none yet)",
+                       "; lower --lr or check the data");
+        }
+        const double ips = window_steps * task.batch / seconds_since(window_start);
+        record.update({{"kind", "train"}, {"epoch", epoch + 1}, {"step", step}, {"images_per_second", ips},
+                       {"elapsed_s", seconds_since(started)}});
+        dir.log_metrics(record);
+        char text[64];
+        std::snprintf(text, sizeof(text), "epoch %d/%d ", epoch + 1, task.epochs);
+        progress.update(s + 1, task.epoch_steps, text + task.progress_text(record), ips);
+        window_start = std::chrono::steady_clock::now();
+        window_steps = 0;
+      }
+      if (g_stop_signal) {
+        progress.finish();
+        locdet::save_checkpoint(dir.last_checkpoint(), task.executor(), checkpoint_metadata(task, epoch, best));
+        std::fprintf(stderr,
+                     "train_gpu: stopped by signal %d at step %lld; saved %s\n"
+                     "  the epoch restarts from its beginning on resume: train_gpu --out %s --resume\n",
+                     static_cast<int>(g_stop_signal), static_cast<long long>(task.steps_done()),
+                     dir.last_checkpoint().c_str(), out.c_str());
+        return 130;
+      }
+    }
+    progress.finish();
+
+    const auto val_start = std::chrono::steady_clock::now();
+    auto [record, summary] = task.validate();
+    const double score = record["score"];
+    const bool improved = score > best;
+    if (improved) best = score;
+    record.update({{"kind", "val"}, {"epoch", epoch + 1}, {"step", task.steps_done()},
+                   {"seconds", seconds_since(val_start)}, {"elapsed_s", seconds_since(started)}});
+    dir.log_metrics(record);
+    std::fprintf(stderr, "epoch %d/%d: val %s%s\n", epoch + 1, task.epochs, summary.c_str(),
+                 improved ? " (best)" : "");
+    if (improved) locdet::save_checkpoint(dir.best_checkpoint(), task.executor(), checkpoint_metadata(task, epoch + 1, best));
+    // The resume point is written after the best model, so a resumed run never lacks it.
+    locdet::save_checkpoint(dir.last_checkpoint(), task.executor(), checkpoint_metadata(task, epoch + 1, best));
+  }
+  return 0;
+}
+
+void check_resume_flags(const Options& o, const CLI::App& app) {
+  if (!o.resume) return;
+  for (const char* flag : {"--task", "--preset", "--preset-file", "--model", "--width", "--box-loss", "--class-loss",
+                           "--anchors", "--head-convs", "--pos-iou", "--neg-iou", "--box-weight", "--batch",
+                           "--epochs", "--steps-per-epoch", "--lr", "--weight-decay", "--warmup", "--seed",
+                           "--val-count"}) {
+    if (app.count(flag) > 0)
+      locdet::fail("with --resume the run's settings come from ", o.out, "/config.json; drop ", flag);
+  }
+}
+
+void print_start(const std::string& out, locdet::Device device, const locdet::data::Preset& preset,
+                 const locdet::models::BackboneConfig& backbone, int batch, int epochs, int64_t steps,
+                 const std::string& mode) {
+  std::fprintf(stderr, "train_gpu: %s on %s | preset %s | model %s width %d | batch %d | %d epochs x %lld steps | %s\n",
+               out.c_str(), locdet::device_name(device), preset.name.c_str(), backbone.kind.c_str(), backbone.width,
+               batch, epochs, static_cast<long long>(steps), mode.c_str());
+}
+
+// ---- localizer ---------------------------------------------------------------------------------
+
+models::LocalizerRun localizer_run_from_options(const Options& o) {
+  models::LocalizerRun run;
+  run.preset = locdet::data::find_preset(o.preset.empty() ? "inf265-loc" : o.preset, o.preset_file);
   run.model.backbone.kind = o.model;
   run.model.backbone.width = o.width;
   run.model.height = run.preset.height;
@@ -72,120 +196,52 @@ locdet::models::LocalizerRun run_from_options(const Options& o) {
   return run;
 }
 
-std::map<std::string, std::string> checkpoint_metadata(const locdet::models::LocalizerRun& run, int epoch,
-                                                       double best) {
-  return {{locdet::models::kMetaTask, "localize"},
-          {locdet::models::kMetaRun, run.to_json().dump()},
-          {locdet::models::kMetaEpoch, std::to_string(epoch)},
-          {locdet::models::kMetaBest, std::to_string(best)}};
-}
-
-int train(const Options& o, const CLI::App& app) {
-  namespace models = locdet::models;
-  if (o.task != "localize") {
-    locdet::fail("--task ", o.task, " is not available in this version; use --task localize");
-  }
-  const locdet::Device device = choose_device(o.device);
-  models::LocalizerRun run;
-  if (o.resume) {
-    for (const char* flag : {"--preset", "--preset-file", "--model", "--width", "--box-loss", "--batch", "--epochs",
-                             "--steps-per-epoch", "--lr", "--weight-decay", "--warmup", "--seed", "--val-count"}) {
-      if (app.count(flag) > 0)
-        locdet::fail("with --resume the run's settings come from ", o.out, "/config.json; drop ", flag);
-    }
-  }
-  locdet::RunDir dir(o.out, o.resume);
-  run = o.resume ? models::LocalizerRun::from_json(dir.read_json("config.json")) : run_from_options(o);
-
-  const locdet::data::Mnist mnist = locdet::data::load_mnist(o.mnist);
-  const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(mnist);
+int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir, const locdet::data::DigitBank& bank) {
+  const models::LocalizerRun run =
+      o.resume ? models::LocalizerRun::from_json(dir.read_json("config.json")) : localizer_run_from_options(o);
   models::LocalizerTrainer trainer(run, bank, device, !o.no_cuda_graph);
   models::LocalizerPredictor predictor(run.model, 250, device);
+  if (!o.resume) dir.write_json("config.json", run.to_json());
+  print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
+              trainer.executor().mode());
 
-  int start_epoch = 0;
-  double best = -1.0;
-  if (o.resume) {
-    auto meta = locdet::load_checkpoint(dir.last_checkpoint(), trainer.executor(), /*strict=*/true);
-    start_epoch = std::stoi(meta.at(models::kMetaEpoch));
-    best = std::stod(meta.at(models::kMetaBest));
-    std::fprintf(stderr, "train_gpu: resuming %s at epoch %d (step %lld)\n", o.out.c_str(), start_epoch + 1,
-                 static_cast<long long>(trainer.steps_done()));
-  } else {
-    dir.write_json("config.json", run.to_json());
-  }
-  std::fprintf(stderr, "train_gpu: %s on %s | preset %s | model %s width %d | batch %d | %d epochs x %lld steps | %s\n",
-               o.out.c_str(), locdet::device_name(device), run.preset.name.c_str(), run.model.backbone.kind.c_str(),
-               run.model.backbone.width, run.batch, run.epochs, static_cast<long long>(run.epoch_steps()),
-               trainer.executor().mode().c_str());
-
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  const auto started = std::chrono::steady_clock::now();
-  for (int epoch = start_epoch; epoch < run.epochs; ++epoch) {
-    locdet::ProgressLine progress;
-    auto window_start = std::chrono::steady_clock::now();
-    int64_t window_steps = 0;
-    nlohmann::json last_log;
-    for (int64_t s = 0; s < run.epoch_steps(); ++s) {
-      trainer.step();
-      ++window_steps;
-      const bool last_step = s + 1 == run.epoch_steps();
-      if ((s + 1) % o.log_every == 0 || last_step) {
-        const int64_t step = trainer.steps_done();
-        nlohmann::json record = trainer.read_losses();
-        const double loss = record["loss"];
-        if (!std::isfinite(loss)) {
-          locdet::fail("the loss became ", loss, " at step ", step, "; training stopped. The last good checkpoint is ",
-                       std::filesystem::exists(dir.last_checkpoint()) ? dir.last_checkpoint() : "(none yet)",
-                       "; lower --lr or check the data");
-        }
-        record.update(trainer.read_batch_metrics());
-        const double ips = window_steps * run.batch / seconds_since(window_start);
-        record.update({{"kind", "train"}, {"epoch", epoch + 1}, {"step", step}, {"lr", trainer.read_lr()},
-                       {"images_per_second", ips}, {"elapsed_s", seconds_since(started)}});
-        dir.log_metrics(record);
-        char text[160];
-        std::snprintf(text, sizeof(text), "epoch %d/%d loss %.4f acc %.1f%% iou %.3f", epoch + 1, run.epochs, loss,
-                      100.0 * record["accuracy"].get<double>(), record["mean_iou"].get<double>());
-        progress.update(s + 1, run.epoch_steps(), text, ips);
-        window_start = std::chrono::steady_clock::now();
-        window_steps = 0;
-        last_log = record;
-      }
-      if (g_stop_signal) {
-        progress.finish();
-        locdet::save_checkpoint(dir.last_checkpoint(), trainer.executor(), checkpoint_metadata(run, epoch, best));
-        std::fprintf(stderr,
-                     "train_gpu: stopped by signal %d at step %lld; saved %s\n"
-                     "  the epoch restarts from its beginning on resume: train_gpu --out %s --resume\n",
-                     static_cast<int>(g_stop_signal), static_cast<long long>(trainer.steps_done()),
-                     dir.last_checkpoint().c_str(), o.out.c_str());
-        return 130;
-      }
-    }
-    progress.finish();
-
+  TrainingTask task;
+  task.name = "localize";
+  task.run_json = run.to_json();
+  task.epochs = run.epochs;
+  task.batch = run.batch;
+  task.epoch_steps = run.epoch_steps();
+  task.step = [&] { trainer.step(); };
+  task.steps_done = [&] { return trainer.steps_done(); };
+  task.executor = [&]() -> locdet::Executor& { return trainer.executor(); };
+  task.train_record = [&] {
+    nlohmann::json r = trainer.read_losses();
+    r.update(trainer.read_batch_metrics());
+    r["lr"] = trainer.read_lr();
+    return r;
+  };
+  task.progress_text = [](const nlohmann::json& r) {
+    char text[128];
+    std::snprintf(text, sizeof(text), "loss %.4f acc %.1f%% iou %.3f", r["loss"].get<double>(),
+                  100.0 * r["accuracy"].get<double>(), r["mean_iou"].get<double>());
+    return std::string(text);
+  };
+  task.validate = [&] {
     predictor.copy_weights_from(trainer.executor());
-    const auto val_start = std::chrono::steady_clock::now();
-    const locdet::eval::LocalizationReport val =
-        models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kVal, run.data_seed, run.val_count);
-    const bool improved = val.performance > best;
-    if (improved) best = val.performance;
-    dir.log_metrics({{"kind", "val"},
-                     {"epoch", epoch + 1},
-                     {"step", trainer.steps_done()},
-                     {"accuracy", val.accuracy},
-                     {"mean_iou", val.mean_iou},
-                     {"performance", val.performance},
-                     {"presence_accuracy", val.presence_accuracy},
-                     {"seconds", seconds_since(val_start)},
-                     {"elapsed_s", seconds_since(started)}});
-    std::fprintf(stderr, "epoch %d/%d: val accuracy %.2f%% mean IoU %.4f performance %.4f%s\n", epoch + 1,
-                 run.epochs, 100.0 * val.accuracy, val.mean_iou, val.performance, improved ? " (best)" : "");
-    if (improved) locdet::save_checkpoint(dir.best_checkpoint(), trainer.executor(), checkpoint_metadata(run, epoch + 1, best));
-    // The resume point is written after the best model, so a resumed run never lacks it.
-    locdet::save_checkpoint(dir.last_checkpoint(), trainer.executor(), checkpoint_metadata(run, epoch + 1, best));
-  }
+    const auto val = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kVal, run.data_seed,
+                                                run.val_count);
+    nlohmann::json r = {{"accuracy", val.accuracy},
+                        {"mean_iou", val.mean_iou},
+                        {"performance", val.performance},
+                        {"presence_accuracy", val.presence_accuracy},
+                        {"score", val.performance}};
+    char text[128];
+    std::snprintf(text, sizeof(text), "accuracy %.2f%% mean IoU %.4f performance %.4f", 100.0 * val.accuracy,
+                  val.mean_iou, val.performance);
+    return std::make_pair(r, std::string(text));
+  };
+  const auto started = std::chrono::steady_clock::now();
+  if (int code = run_training_loop(task, dir, o.out, o.resume, o.log_every, started)) return code;
 
   // The test split, with the best checkpoint.
   predictor.load_checkpoint(dir.best_checkpoint());
@@ -207,18 +263,142 @@ int train(const Options& o, const CLI::App& app) {
   return 0;
 }
 
+// ---- detector ----------------------------------------------------------------------------------
+
+models::DetectorRun detector_run_from_options(const Options& o, const locdet::data::DigitBank& bank) {
+  models::DetectorRun run;
+  run.preset = locdet::data::find_preset(o.preset.empty() ? "det10" : o.preset, o.preset_file);
+  LOCDET_CHECK(run.preset.task == "detection", "preset '", run.preset.name,
+               "' is a localization preset; --task detect needs det10, inf265-det or a detection preset");
+  run.model.backbone.kind = o.model;
+  run.model.backbone.width = o.width;
+  run.model.height = run.preset.height;
+  run.model.width = run.preset.width;
+  run.model.classes = run.preset.classes;
+  double mean_iou = 0;
+  run.model.anchor_sizes = models::choose_detector_anchors(bank, run.preset, o.anchors, 2000, &mean_iou);
+  std::fprintf(stderr, "train_gpu: %d anchor sizes from %s's training boxes (mean best IoU %.3f):", o.anchors,
+               run.preset.name.c_str(), mean_iou);
+  for (const auto& [w, h] : run.model.anchor_sizes) std::fprintf(stderr, " %.2fx%.2f", w, h);
+  std::fprintf(stderr, "\n");
+  run.model.head_convs = o.head_convs;
+  run.model.class_loss = o.class_loss;
+  run.model.box_loss = o.box_loss;
+  run.model.pos_iou = o.pos_iou;
+  run.model.neg_iou = o.neg_iou;
+  run.model.box_weight = o.box_weight;
+  run.batch = o.batch;
+  run.epochs = o.epochs;
+  run.steps_per_epoch = o.steps_per_epoch;
+  run.lr = o.lr;
+  run.weight_decay = o.weight_decay;
+  run.warmup_steps = o.warmup;
+  run.seed = o.seed;
+  run.val_count = o.val_count;
+  run.validate();
+  return run;
+}
+
+void print_detection(const char* what, const models::DetectionEvaluation& e) {
+  std::printf("%s (%lld scenes): AP@[.5:.95] %.4f  AP50 %.4f  AP75 %.4f  AR@100 %.4f", what,
+              static_cast<long long>(e.images), e.coco.map, e.coco.map50, e.coco.map75, e.coco.ar100);
+  if (e.grid_performance >= 0)
+    std::printf("  grid accuracy %.4f grid IoU %.4f grid performance %.4f", e.grid_accuracy, e.grid_mean_iou,
+                e.grid_performance);
+  std::printf("\n");
+}
+
+int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir, const locdet::data::DigitBank& bank) {
+  const models::DetectorRun run = o.resume ? models::DetectorRun::from_json(dir.read_json("config.json"))
+                                           : detector_run_from_options(o, bank);
+  models::DetectorTrainer trainer(run, bank, device, !o.no_cuda_graph);
+  models::DetectorPredictor predictor(run.model, 250, device);
+  if (!o.resume) dir.write_json("config.json", run.to_json());
+  print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
+              trainer.executor().mode());
+
+  TrainingTask task;
+  task.name = "detect";
+  task.run_json = run.to_json();
+  task.epochs = run.epochs;
+  task.batch = run.batch;
+  task.epoch_steps = run.epoch_steps();
+  task.step = [&] { trainer.step(); };
+  task.steps_done = [&] { return trainer.steps_done(); };
+  task.executor = [&]() -> locdet::Executor& { return trainer.executor(); };
+  task.train_record = [&] {
+    nlohmann::json r = trainer.read_losses();
+    r["lr"] = trainer.read_lr();
+    return r;
+  };
+  task.progress_text = [](const nlohmann::json& r) {
+    char text[128];
+    std::snprintf(text, sizeof(text), "loss %.4f cls %.4f box %.4f pos/img %.1f", r["loss"].get<double>(),
+                  r["class_loss"].get<double>(), r["box_loss"].get<double>(), r["positives_per_image"].get<double>());
+    return std::string(text);
+  };
+  task.validate = [&] {
+    predictor.copy_weights_from(trainer.executor());
+    const auto val = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kVal, run.data_seed,
+                                               run.val_count);
+    nlohmann::json r = {{"map", val.coco.map}, {"map50", val.coco.map50}, {"map75", val.coco.map75},
+                        {"ar100", val.coco.ar100}, {"score", val.coco.map}};
+    char text[128];
+    std::snprintf(text, sizeof(text), "AP@[.5:.95] %.4f AP50 %.4f AP75 %.4f AR@100 %.4f", val.coco.map, val.coco.map50,
+                  val.coco.map75, val.coco.ar100);
+    return std::make_pair(r, std::string(text));
+  };
+  const auto started = std::chrono::steady_clock::now();
+  if (int code = run_training_loop(task, dir, o.out, o.resume, o.log_every, started)) return code;
+
+  predictor.load_checkpoint(dir.best_checkpoint());
+  std::vector<models::DetectionSample> samples;
+  const auto test = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kTest, run.data_seed,
+                                              o.test_count, 48, &samples);
+  nlohmann::json report = test.to_json();
+  report["split"] = "test";
+  report["checkpoint"] = dir.best_checkpoint();
+  report["preset"] = run.preset.name;
+  report["train_seconds"] = seconds_since(started);
+  dir.write_json("eval.json", report);
+  models::write_detector_overlay(dir.file("overlays/test.png"), samples, run.preset.height, run.preset.width);
+  print_detection("test", test);
+  std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
+              dir.file("overlays/test.png").c_str());
+  return 0;
+}
+
+int train(Options o, const CLI::App& app) {
+  check_resume_flags(o, app);
+  const locdet::Device device = choose_device(o.device);
+  locdet::RunDir dir(o.out, o.resume);
+  if (o.resume) o.task = dir.read_json("config.json").at("task").get<std::string>();
+  if (o.task != "localize" && o.task != "detect") locdet::fail("unknown --task '", o.task, "': use localize or detect");
+  const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(o.mnist));
+  return o.task == "detect" ? train_detector(o, device, dir, bank) : train_localizer(o, device, dir, bank);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Train a digit localizer on augmented MNIST scenes (on the GPU when there is one)"};
+  CLI::App app{"Train a digit localizer or detector on augmented MNIST scenes (on the GPU when there is one)"};
   Options o;
-  app.add_option("--task", o.task, "localize")->capture_default_str();
-  app.add_option("--preset", o.preset, "scene preset: inf265-loc, ayulockin-loc, or one from --preset-file")
-      ->capture_default_str();
+  app.add_option("--task", o.task, "localize | detect")->capture_default_str();
+  app.add_option("--preset", o.preset,
+                 "scene preset (default: inf265-loc for localize, det10 for detect; also ayulockin-loc, inf265-det, "
+                 "or one from --preset-file)");
   app.add_option("--preset-file", o.preset_file, "JSON file with user presets");
   app.add_option("--model", o.model, "backbone: small | resnet18")->capture_default_str();
   app.add_option("--width", o.width, "channels of the first backbone stage")->capture_default_str();
-  app.add_option("--box-loss", o.box_loss, "mse | iou | giou | diou | ciou")->capture_default_str();
+  app.add_option("--box-loss", o.box_loss, "localize: mse | iou | giou | diou | ciou; detect: iou | giou | diou | ciou")
+      ->capture_default_str();
+  app.add_option("--class-loss", o.class_loss, "detect: focal | bce")->capture_default_str();
+  app.add_option("--anchors", o.anchors, "detect: anchor sizes per cell (k-means over the preset's boxes)")
+      ->capture_default_str();
+  app.add_option("--head-convs", o.head_convs, "detect: conv3x3-BN-ReLU layers in the head")->capture_default_str();
+  app.add_option("--pos-iou", o.pos_iou, "detect: anchor IoU for a positive")->capture_default_str();
+  app.add_option("--neg-iou", o.neg_iou, "detect: anchor IoU below which it is a negative")->capture_default_str();
+  app.add_option("--box-weight", o.box_weight, "detect: weight of the box loss")->capture_default_str();
   app.add_option("--device", o.device, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_option("--epochs", o.epochs, "epochs")->capture_default_str();
   app.add_option("--batch", o.batch, "batch size")->capture_default_str();
