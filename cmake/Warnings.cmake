@@ -15,3 +15,20 @@ if(LOCDET_TSAN)
   add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=thread>)
   add_link_options(-fsanitize=thread)
 endif()
+
+# libFuzzer targets (tests/fuzz): clang only, CPU only. Everything is compiled with
+# coverage instrumentation + ASan + UBSan; only the fuzz_* executables link libFuzzer's main.
+option(LOCDET_FUZZ "Build the libFuzzer targets in tests/fuzz (clang, CPU only)" OFF)
+if(LOCDET_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "LOCDET_FUZZ needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++ "
+                        "-DCMAKE_C_COMPILER=clang")
+  endif()
+  if(LOCDET_CUDA)
+    message(FATAL_ERROR "LOCDET_FUZZ builds the CPU library only: add -DLOCDET_CUDA=OFF")
+  endif()
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link,address,undefined>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=undefined>)
+  add_link_options(-fsanitize=address,undefined)
+endif()

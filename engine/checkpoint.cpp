@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
@@ -68,6 +69,11 @@ SafeTensorsFile read_safetensors(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   LOCDET_CHECK(in.good(), "cannot open checkpoint ", path, ": ", std::strerror(errno));
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_safetensors(bytes.data(), bytes.size(), path);
+}
+
+SafeTensorsFile parse_safetensors(const void* file_data, size_t size, const std::string& path) {
+  const std::string_view bytes(static_cast<const char*>(file_data), size);
   LOCDET_CHECK(bytes.size() >= 8, "checkpoint ", path, " is truncated: ", bytes.size(),
                " bytes, not even the 8-byte header length");
   uint64_t n = 0;

@@ -29,6 +29,9 @@ struct SafeTensorsFile {
 
 void write_safetensors(const std::string& path, const SafeTensorsFile& file);
 SafeTensorsFile read_safetensors(const std::string& path);
+// The same validation on a file's bytes in memory; read_safetensors reads the file and
+// calls this. `name` labels the error messages.
+SafeTensorsFile parse_safetensors(const void* data, size_t size, const std::string& name);
 
 // Saves every persistent tensor of the executor's graph: parameters, batchnorm running
 // stats and, for a training graph, the optimizer moments, lr and step ("optim.*").

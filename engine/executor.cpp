@@ -1,5 +1,6 @@
 #include "engine/executor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +19,10 @@
 #include "kernels/cpu/optim.h"
 #include "kernels/cpu/pool.h"
 #include "kernels/cpu/tensor_ops.h"
+
+#ifdef LOCDET_WITH_CUDA
+#include <cuda_runtime_api.h>
+#endif
 
 namespace locdet {
 
@@ -366,6 +371,7 @@ Executor::Executor(Graph graph, ExecutorOptions options) : graph_(std::move(grap
   }
   const size_t float_bytes = options_.cpu_double ? 8 : 4;
   plan_ = plan_memory(graph_, float_bytes, [&](const Node& n) { return backend_->workspace_bytes(n); });
+  if (dev == Device::kCuda) check_device_memory();
   arena_ = std::make_unique<Buffer>(dev, static_cast<size_t>(plan_.arena_bytes));
 
   const auto& infos = graph_.tensors();
@@ -388,6 +394,60 @@ Executor::Executor(Graph graph, ExecutorOptions options) : graph_(std::move(grap
 }
 
 Executor::~Executor() = default;
+
+namespace {
+std::string mib(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+}  // namespace
+
+int64_t largest_batch_that_fits(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes, int64_t batch) {
+  if (batch < 1 || free_bytes <= fixed_bytes) return 0;
+  const double per_sample = static_cast<double>(std::max<int64_t>(needed_bytes - fixed_bytes, 1)) / batch;
+  return std::max<int64_t>(0, static_cast<int64_t>((free_bytes - fixed_bytes) / per_sample));
+}
+
+std::string device_memory_shortfall(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes, int64_t batch) {
+  if (needed_bytes <= free_bytes) return "";
+  std::string msg = "out of GPU memory at plan time: the step needs " + mib(needed_bytes) + " but only " +
+                    mib(free_bytes) + " are free (after " + mib(kDeviceMemoryHeadroom) +
+                    " kept for the CUDA context and libraries); " + mib(fixed_bytes) +
+                    " of it (parameters and optimizer state) does not depend on the batch. ";
+  const int64_t fits = std::min(largest_batch_that_fits(needed_bytes, free_bytes, fixed_bytes, batch), batch - 1);
+  if (fits >= 1) {
+    msg += "Estimated largest batch that fits: " + std::to_string(fits) + " (batch now " + std::to_string(batch) +
+           "; assumes activation memory grows linearly with the batch): use --batch " + std::to_string(fits) +
+           " or smaller, or free GPU memory";
+  } else {
+    msg += "Not even batch 1 fits (batch now " + std::to_string(batch) +
+           "): use a smaller model (--width), free GPU memory, or train with --device cpu";
+  }
+  return msg;
+}
+
+void Executor::check_device_memory() {
+#ifdef LOCDET_WITH_CUDA
+  size_t free_bytes = 0, total_bytes = 0;
+  if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+    cudaGetLastError();
+    return;  // cudaMalloc below reports the real error
+  }
+  int64_t fixed = 0, batch = 0;
+  for (const TensorInfo& t : graph_.tensors()) {
+    if (t.view_of >= 0) continue;  // its base is counted
+    if (t.role == Role::kParameter || t.role == Role::kState || t.role == Role::kOptimizerState ||
+        (t.flat && t.role == Role::kGradient))
+      fixed += t.numel() * static_cast<int64_t>(planned_elem_bytes(t.dtype, 4));
+    if (batch == 0 && t.role == Role::kInput && t.shape.rank >= 2) batch = t.shape[0];
+  }
+  const int64_t usable = static_cast<int64_t>(free_bytes) - kDeviceMemoryHeadroom;
+  const std::string shortfall = device_memory_shortfall(plan_.arena_bytes, std::max<int64_t>(usable, 0),
+                                                        std::min(fixed, plan_.arena_bytes), std::max<int64_t>(batch, 1));
+  if (!shortfall.empty()) fail(shortfall, " (GPU total ", mib(static_cast<int64_t>(total_bytes)), ")");
+#endif
+}
 
 void Executor::init_parameters(uint64_t seed) {
   for (size_t t = 0; t < graph_.tensors().size(); ++t) {

@@ -72,6 +72,7 @@ class Executor {
   void init_parameters(uint64_t seed);
 
  private:
+  void check_device_memory();  // CUDA: fails with device_memory_shortfall()'s message
   Graph graph_;
   ExecutorOptions options_;
   std::unique_ptr<Backend> backend_;
@@ -85,6 +86,17 @@ std::unique_ptr<Backend> make_cpu_backend(const Graph& g, bool use_double);
 std::unique_ptr<Backend> make_cuda_backend(const Graph& g,
                                            bool use_cuda_graph);  // kernels/cuda/executor_cuda.cpp
 #endif
+
+// Device memory check at plan time. The arena holds a part that does not depend on the
+// batch (parameters, state, optimizer state: `fixed_bytes`) and activations, gradients of
+// activations and workspaces, which grow about linearly with the batch. Returns "" when
+// `needed_bytes` fits in `free_bytes`, else the message: needed, free, and the largest
+// batch estimated to fit (linear in batch; 0 when not even the fixed part fits).
+std::string device_memory_shortfall(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes, int64_t batch);
+// The estimate behind that message (0 when even batch 1 does not fit).
+int64_t largest_batch_that_fits(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes, int64_t batch);
+// Bytes left for the CUDA context, cuDNN/cuBLAS handles and allocator slack.
+constexpr int64_t kDeviceMemoryHeadroom = int64_t{256} << 20;
 
 // Helpers shared by the backends.
 struct Index4;

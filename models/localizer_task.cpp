@@ -8,6 +8,7 @@
 #include "engine/checkpoint.h"
 #include "engine/core/error.h"
 #include "engine/io/image.h"
+#include "engine/nonfinite.h"
 #include "engine/optim.h"
 #include "kernels/common/localizer_targets.h"
 
@@ -95,11 +96,20 @@ LocalizerTrainer::LocalizerTrainer(const LocalizerRun& run, const data::DigitBan
   OptimizerState state = add_optimizer(g, build_backward(g, model_.loss), optim);
   step_ = state.step;
   lr_ = state.lr;
+  nonfinite_ = add_nonfinite_flag(g, {model_.loss, state.grads});
   ExecutorOptions options;
   options.device = device;
   options.cuda_graph = cuda_graph;
   options.seed = run.seed;
   executor_ = std::make_unique<Executor>(std::move(g), options);
+}
+
+bool LocalizerTrainer::nonfinite_seen() const {
+  return read_nonfinite_flag(*executor_, nonfinite_) != 0;
+}
+
+std::string LocalizerTrainer::nonfinite_what() const {
+  return describe_nonfinite(read_nonfinite_flag(*executor_, nonfinite_), {"loss", "gradients"});
 }
 
 nlohmann::json LocalizerTrainer::read_losses() const {

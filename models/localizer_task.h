@@ -51,6 +51,11 @@ class LocalizerTrainer {
   nlohmann::json read_batch_metrics() const;
   float read_lr() const;
   int64_t steps_done() const;  // the optimizer's step counter
+  // Whether the loss or the gradients held a NaN/Inf in any step so far: a flag the device
+  // sets inside the step (engine/nonfinite.h); reading it is one 4-byte read, so call it
+  // every N steps. nonfinite_what() says which ("loss", "gradients").
+  bool nonfinite_seen() const;
+  std::string nonfinite_what() const;
 
  private:
   std::shared_ptr<SceneStream> stream_;
@@ -58,6 +63,7 @@ class LocalizerTrainer {
   Value labels_;
   Localizer model_;
   Value step_, lr_;
+  Value nonfinite_;
   std::unique_ptr<Executor> executor_;
 };
 

@@ -70,8 +70,12 @@ std::vector<uint32_t> parse_header(const std::vector<uint8_t>& bytes, const std:
     dims[i] = read_be32(bytes, 4 + 4 * i);
     if (dims[i] == 0 || dims[i] > 10'000'000) fail("'", path, "' has an implausible dimension ", dims[i], "; ", kFix);
   }
+  // Each dim is <= 1e7, so three of them can overflow size_t; stop once past the file size.
   size_t payload = 1;
-  for (uint32_t d : dims) payload *= d;
+  for (uint32_t d : dims) {
+    payload *= d;
+    if (payload > bytes.size()) break;
+  }
   expected += payload;
   if (bytes.size() != expected) {
     fail("'", path, "' holds ", bytes.size(), " bytes but its header promises ", expected,
@@ -106,8 +110,13 @@ void check_label_counts(const MnistSplit& split, const int (&expected)[10], cons
 
 MnistSplit load_idx_pair(const std::string& images_path, const std::string& labels_path) {
   const std::vector<uint8_t> image_bytes = read_file(images_path);
-  const std::vector<uint32_t> image_dims = parse_header(image_bytes, images_path, kImageMagic, 3);
   const std::vector<uint8_t> label_bytes = read_file(labels_path);
+  return parse_idx_pair(image_bytes, images_path, label_bytes, labels_path);
+}
+
+MnistSplit parse_idx_pair(const std::vector<uint8_t>& image_bytes, const std::string& images_path,
+                          const std::vector<uint8_t>& label_bytes, const std::string& labels_path) {
+  const std::vector<uint32_t> image_dims = parse_header(image_bytes, images_path, kImageMagic, 3);
   const std::vector<uint32_t> label_dims = parse_header(label_bytes, labels_path, kLabelMagic, 1);
 
   if (image_dims[0] != label_dims[0]) {

@@ -27,6 +27,10 @@ struct Mnist {
 // Reads an IDX image file and its label file (either may be gzip-compressed).
 // Throws locdet::Error naming the file and what was wrong.
 MnistSplit load_idx_pair(const std::string& images_path, const std::string& labels_path);
+// The same checks on (already decompressed) bytes in memory; load_idx_pair reads the
+// files and calls this. The names label the error messages (fuzzing, tests).
+MnistSplit parse_idx_pair(const std::vector<uint8_t>& image_bytes, const std::string& images_name,
+                          const std::vector<uint8_t>& label_bytes, const std::string& labels_name);
 
 // Loads train + test from `dir` (train-images-idx3-ubyte[.gz], ...; the t10k-/train-
 // names with '-' or '.' before "idx" are accepted) and checks the official counts and

@@ -267,7 +267,11 @@ std::vector<Preset> load_preset_file(const std::string& path) {
   if (!in) fail("cannot open preset file '", path, "'");
   std::stringstream text;
   text << in.rdbuf();
-  return presets_from_json(parse_json_text(text.str(), path), builtin_presets(), path);
+  return parse_preset_file_text(text.str(), path);
+}
+
+std::vector<Preset> parse_preset_file_text(const std::string& json_text, const std::string& where) {
+  return presets_from_json(parse_json_text(json_text, where), builtin_presets(), where);
 }
 
 Preset preset_from_json(const std::string& json_text, const std::string& where) {

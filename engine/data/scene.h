@@ -52,6 +52,8 @@ Preset find_preset(const std::string& name, const std::string& preset_file = "")
 Preset preset_from_json(const std::string& json_text, const std::string& where = "preset");
 // A file holding one preset object, a list of them, or {"presets": [...]}.
 std::vector<Preset> load_preset_file(const std::string& path);
+// The same parsing on the file's text; load_preset_file reads the file and calls this.
+std::vector<Preset> parse_preset_file_text(const std::string& json_text, const std::string& where);
 void validate_preset(const Preset& preset);  // throws locdet::Error
 std::string preset_to_json(const Preset& preset);
 

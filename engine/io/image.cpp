@@ -2,6 +2,15 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
+// Only the formats we document; the rest of stb_image (PSD, HDR, PIC) is attack surface
+// we do not need. STBI_MAX_DIMENSIONS caps each side before any allocation.
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_PNM
+#define STBI_ONLY_TGA
+#define STBI_ONLY_GIF
+#define STBI_MAX_DIMENSIONS (1 << 15)
 
 #include "engine/io/image.h"
 
@@ -177,17 +186,41 @@ GrayImage read_image_gray(const std::string& path) {
   if (::stat(path.c_str(), &info) != 0) fail("cannot read image '", path, "': ", std::strerror(errno));
   if (!S_ISREG(info.st_mode)) fail("cannot read image '", path, "': not a regular file");
   if (info.st_size == 0) fail("cannot read image '", path, "': the file is empty");
+  std::vector<char> bytes;
+  {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) fail("cannot read image '", path, "': ", std::strerror(errno));
+    bytes.resize(static_cast<size_t>(info.st_size));
+    const size_t got = std::fread(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    bytes.resize(got);
+  }
+  return decode_image_gray(bytes.data(), bytes.size(), path);
+}
+
+GrayImage decode_image_gray(const void* data, size_t size, const std::string& path) {
+  if (size == 0) fail("cannot read image '", path, "': the file is empty");
+  LOCDET_CHECK(size <= static_cast<size_t>(INT32_MAX), "cannot read image '", path, "': larger than 2 GiB");
+  const auto* bytes = static_cast<const stbi_uc*>(data);
+  const int length = static_cast<int>(size);
   int width = 0, height = 0, channels = 0;
-  unsigned char* data = stbi_load(path.c_str(), &width, &height, &channels, 1);
-  if (!data)
+  if (!stbi_info_from_memory(bytes, length, &width, &height, &channels))
+    fail("cannot read image '", path, "': ", stbi_failure_reason(),
+         " (supported: PNG, JPEG, BMP, PGM/PPM, TGA, GIF)");
+  if (width <= 0 || height <= 0) fail("cannot read image '", path, "': zero-size image");
+  if (static_cast<int64_t>(width) * height > kMaxImagePixels)
+    fail("cannot read image '", path, "': ", width, "x", height, " is larger than the ", kMaxImagePixels,
+         " pixels this tool accepts; downscale it first");
+  unsigned char* pixels = stbi_load_from_memory(bytes, length, &width, &height, &channels, 1);
+  if (!pixels)
     fail("cannot read image '", path, "': ", stbi_failure_reason(),
          " (supported: PNG, JPEG, BMP, PGM/PPM, TGA, GIF)");
   GrayImage out;
   out.width = width;
   out.height = height;
   out.pixels.resize(static_cast<size_t>(width) * height);
-  for (size_t i = 0; i < out.pixels.size(); ++i) out.pixels[i] = data[i] / 255.0f;
-  stbi_image_free(data);
+  for (size_t i = 0; i < out.pixels.size(); ++i) out.pixels[i] = pixels[i] / 255.0f;
+  stbi_image_free(pixels);
   if (width <= 0 || height <= 0) fail("cannot read image '", path, "': zero-size image");
   return out;
 }

@@ -50,6 +50,11 @@ void write_png(const std::string& path, const RgbImage& image, bool durable = tr
 void write_png_gray(const std::string& path, const float* gray, int height, int width, bool durable = true);
 
 GrayImage read_image_gray(const std::string& path);
+// The same decoding on a file's bytes in memory; read_image_gray reads the file and calls
+// this. `name` labels the error messages. Images above kMaxImagePixels are refused before
+// decoding (a forged header must not make us allocate gigabytes).
+GrayImage decode_image_gray(const void* data, size_t size, const std::string& name);
+constexpr int64_t kMaxImagePixels = int64_t{1} << 26;  // 8192 x 8192
 
 // Fits an image into height x width without distorting it: scaled by
 // scale = min(width / w, height / h) (bilinear), centred, the margins filled with `fill`.

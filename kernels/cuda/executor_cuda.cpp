@@ -155,7 +155,12 @@ class CudaBackend : public Backend {
                                                         : "optimizer");
       }
       NvtxRange op_range(nodes[i].name.c_str());
-      launch(nodes[i], static_cast<int>(i));
+      try {
+        launch(nodes[i], static_cast<int>(i));
+      } catch (const Error& e) {
+        // CUDA/cuBLAS/cuDNN checks name the file and line; the user needs the op.
+        fail("op '", nodes[i].name, "' (", op_name(nodes[i].op), "): ", e.what());
+      }
     }
   }
 
