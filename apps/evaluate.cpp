@@ -1,5 +1,6 @@
-// evaluate: scores a trained localizer on a split of its preset. The checkpoint carries its
-// model and preset, so no other flag is needed.
+// evaluate: scores a trained localizer or detector on a split of its preset. The checkpoint
+// carries its task, model and preset, so no other flag is needed. Detectors report COCO-style
+// AP (JSON keys map, map50, map75, per_class_ap, ar100, PR curves, confusion matrix).
 //   evaluate --checkpoint runs/loc/checkpoint.safetensors --split test [--count N] [--json OUT]
 #include <CLI/CLI.hpp>
 
@@ -9,6 +10,7 @@
 #include "engine/core/device.h"
 #include "engine/core/error.h"
 #include "engine/data/mnist.h"
+#include "models/detector_task.h"
 #include "models/localizer_task.h"
 
 namespace {
@@ -41,10 +43,62 @@ void print_report(const locdet::eval::LocalizationReport& r) {
   std::printf("\n");
 }
 
+void print_detection_report(const locdet::models::DetectionEvaluation& e, const std::vector<int>& digits) {
+  const locdet::eval::CocoReport& r = e.coco;
+  std::printf("images %lld\n", static_cast<long long>(e.images));
+  std::printf("AP@[.5:.95] %.4f  AP50 %.4f  AP75 %.4f  AR@100 %.4f\n", r.map, r.map50, r.map75, r.ar100);
+  if (e.grid_performance >= 0)
+    std::printf("2x3 grid (first seed): accuracy %.4f  mean IoU %.4f  performance %.4f\n", e.grid_accuracy,
+                e.grid_mean_iou, e.grid_performance);
+  std::printf("\n%-7s %9s %9s\n", "digit", "AP", "AR@100");
+  for (size_t c = 0; c < digits.size(); ++c)
+    std::printf("%-7d %9.4f %9.4f\n", digits[c], r.per_class_ap[c], r.per_class_ar100[c]);
+  std::printf("\nconfusion matrix at score >= %.2f (rows: truth, columns: prediction; bg = background)\n      ",
+              r.confusion_score_threshold);
+  for (size_t c = 0; c <= digits.size(); ++c)
+    std::printf("%6s", c == digits.size() ? "bg" : std::to_string(digits[c]).c_str());
+  std::printf("\n");
+  for (size_t t = 0; t <= digits.size(); ++t) {
+    std::printf("%5s ", t == digits.size() ? "bg" : std::to_string(digits[t]).c_str());
+    for (size_t p = 0; p <= digits.size(); ++p) std::printf("%6lld", static_cast<long long>(r.confusion[t][p]));
+    std::printf("\n");
+  }
+}
+
+int evaluate_detector(const std::string& checkpoint, const std::string& split_name, int64_t count,
+                      const std::string& json_out, const std::string& overlay, locdet::Device device,
+                      const locdet::data::DigitBank& bank) {
+  const locdet::models::DetectorRun run = locdet::models::read_detector_run_from_checkpoint(checkpoint);
+  locdet::models::DetectorPredictor predictor(run.model, 250, device);
+  predictor.load_checkpoint(checkpoint);
+  std::vector<locdet::models::DetectionSample> samples;
+  const auto report =
+      locdet::models::evaluate_detector(predictor, bank, run.preset, locdet::data::parse_split(split_name),
+                                        run.data_seed, count, overlay.empty() ? 0 : 48, &samples);
+  std::printf("checkpoint %s | preset %s | split %s | detector %s width %d\n", checkpoint.c_str(),
+              run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(), run.model.backbone.width);
+  print_detection_report(report, run.model.classes);
+  if (!json_out.empty()) {
+    nlohmann::json j = report.to_json();
+    j["task"] = "detect";
+    j["split"] = split_name;
+    j["checkpoint"] = checkpoint;
+    j["preset"] = run.preset.name;
+    j["classes"] = run.model.classes;
+    locdet::write_file_atomic(json_out, j.dump(2) + "\n");
+    std::printf("wrote %s\n", json_out.c_str());
+  }
+  if (!overlay.empty()) {
+    locdet::models::write_detector_overlay(overlay, samples, run.preset.height, run.preset.width);
+    std::printf("wrote %s\n", overlay.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Evaluate a trained localizer on a split of its preset"};
+  CLI::App app{"Evaluate a trained localizer or detector on a split of its preset"};
   std::string checkpoint, split_name = "test", json_out, overlay, device_name, mnist = locdet::data::default_mnist_dir();
   int64_t count = 0;
   app.add_option("--checkpoint", checkpoint, "checkpoint written by train_gpu")->required();
@@ -61,8 +115,10 @@ int main(int argc, char** argv) {
     const locdet::Device device = device_name.empty()
                                       ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
                                       : locdet::parse_device(device_name);
-    const locdet::models::LocalizerRun run = locdet::models::read_run_from_checkpoint(checkpoint);
+    const std::string task = locdet::models::read_checkpoint_task(checkpoint);
     const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(mnist));
+    if (task == "detect") return evaluate_detector(checkpoint, split_name, count, json_out, overlay, device, bank);
+    const locdet::models::LocalizerRun run = locdet::models::read_run_from_checkpoint(checkpoint);
     locdet::models::LocalizerPredictor predictor(run.model, 250, device);
     predictor.load_checkpoint(checkpoint);
     std::vector<locdet::models::SampleResult> samples;

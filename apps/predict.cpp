@@ -1,8 +1,9 @@
-// predict: runs a trained localizer on image files (PNG, JPEG, PGM, BMP; any size). Each
-// image is converted to grayscale, letterboxed to the model's input and predicted; the box
-// is mapped back to the original image.
+// predict: runs a trained localizer or detector on image files (PNG, JPEG, PGM, BMP; any
+// size). Each image is converted to grayscale, letterboxed to the model's input and
+// predicted; boxes are mapped back to the original image.
 //   predict --checkpoint runs/loc/checkpoint.safetensors --images a.png b.jpg --out predictions/
-// Writes DIR/NAME.json (presence, digit, confidence, box) and DIR/NAME.png (overlay).
+// Writes DIR/NAME.json (localizer: presence, digit, confidence, box; detector: a list of
+// detections with digit, score, box) and DIR/NAME.png (overlay).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -14,23 +15,85 @@
 #include "engine/core/device.h"
 #include "engine/core/error.h"
 #include "engine/io/image.h"
+#include "models/detector_task.h"
 #include "models/localizer_task.h"
 
+namespace {
+
+// Model pixels -> original image pixels (undoing the letterbox), clamped to the image.
+void unletterbox(const float* model_box, const locdet::io::Letterbox& fitted, int width, int height, float* box) {
+  for (int k = 0; k < 4; ++k) {
+    const float offset = k % 2 == 0 ? fitted.offset_x : fitted.offset_y;
+    const float limit = static_cast<float>(k % 2 == 0 ? width : height);
+    box[k] = std::clamp((model_box[k] - offset) / fitted.scale, 0.0f, limit);
+  }
+}
+
+int predict_detector(const std::string& checkpoint, const std::vector<std::string>& images, const std::string& out,
+                     locdet::Device device, bool invert, float min_score) {
+  const locdet::models::DetectorRun run = locdet::models::read_detector_run_from_checkpoint(checkpoint);
+  locdet::ensure_writable_dir(out);
+  locdet::models::DetectorPredictor predictor(run.model, 1, device);
+  predictor.load_checkpoint(checkpoint);
+  int failures = 0;
+  for (const std::string& path : images) {
+    try {
+      locdet::io::GrayImage image = locdet::io::read_image_gray(path);
+      if (invert)
+        for (float& v : image.pixels) v = 1.0f - v;
+      const locdet::io::Letterbox fitted = locdet::io::letterbox(image, run.model.height, run.model.width);
+      std::vector<locdet::models::Detection> detections = predictor.predict(fitted.image.pixels.data(), 1)[0];
+      nlohmann::json list = nlohmann::json::array();
+      std::vector<locdet::models::Detection> kept;
+      for (locdet::models::Detection d : detections) {
+        if (d.score < min_score) continue;
+        float box[4];
+        unletterbox(d.box, fitted, image.width, image.height, box);
+        std::copy_n(box, 4, d.box);
+        list.push_back({{"digit", d.digit}, {"score", d.score}, {"box_xyxy", {box[0], box[1], box[2], box[3]}}});
+        kept.push_back(d);
+      }
+      const nlohmann::json j = {{"image", path}, {"detections", list}, {"image_size", {image.width, image.height}}};
+      const std::string stem = std::filesystem::path(path).stem().string();
+      locdet::write_file_atomic(out + "/" + stem + ".json", j.dump(2) + "\n");
+      const int zoom = std::max(1, 240 / std::max(image.width, image.height));
+      locdet::io::RgbImage overlay = locdet::io::gray_to_rgb(image.pixels.data(), image.height, image.width, zoom);
+      locdet::models::draw_detections(overlay, kept, zoom, min_score);
+      locdet::io::write_png(out + "/" + stem + ".png", overlay);
+      std::printf("%s: %zu digit(s)", path.c_str(), kept.size());
+      for (const auto& d : kept) std::printf(" %d (%.2f)", d.digit, d.score);
+      std::printf("\n");
+    } catch (const locdet::Error& e) {
+      ++failures;
+      std::fprintf(stderr, "predict: skipping %s: %s\n", path.c_str(), e.what());
+    }
+  }
+  if (failures) std::fprintf(stderr, "predict: %d of %zu images failed\n", failures, images.size());
+  return failures ? 1 : 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"Predict the digit and its box in image files with a trained localizer"};
+  CLI::App app{"Predict digits and their boxes in image files with a trained localizer or detector"};
   std::string checkpoint, out, device_name;
   std::vector<std::string> images;
   bool invert = false;
+  float min_score = 0.3f;
   app.add_option("--checkpoint", checkpoint, "checkpoint written by train_gpu")->required();
   app.add_option("--images", images, "image files (PNG, JPEG, PGM, BMP)")->required();
   app.add_option("--out", out, "output folder")->required();
   app.add_option("--device", device_name, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_flag("--invert", invert, "the images show dark digits on a light background");
+  app.add_option("--min-score", min_score, "detector: report detections with at least this score")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     const locdet::Device device = device_name.empty()
                                       ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
                                       : locdet::parse_device(device_name);
+    if (locdet::models::read_checkpoint_task(checkpoint) == "detect")
+      return predict_detector(checkpoint, images, out, device, invert, min_score);
     const locdet::models::LocalizerRun run = locdet::models::read_run_from_checkpoint(checkpoint);
     locdet::ensure_writable_dir(out);
     locdet::models::LocalizerPredictor predictor(run.model, 1, device);
