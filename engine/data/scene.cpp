@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "engine/core/error.h"
 #include "kernels/cpu/scene.h"
@@ -103,14 +105,54 @@ std::string join_keys() {
   return out;
 }
 
+// Checked conversions: nlohmann's get<int>() on 1e30, or get<float>() on 1e300, is a C++
+// float-cast overflow (undefined behaviour, found by tests/fuzz/fuzz_preset_json).
+template <typename T>
+T json_to(const json& v, const char* key, const std::string& where) {
+  auto wrong = [&](const char* expected) {
+    fail(where, ": key '", key, "' must be ", expected, ", got ", v.dump());
+  };
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!v.is_boolean()) wrong("true or false");
+    return v.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
+    constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
+    if (v.is_number_unsigned()) {
+      if (v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max())) wrong("an integer in range");
+      return static_cast<T>(v.get<uint64_t>());
+    }
+    if (v.is_number_integer()) {
+      const int64_t i = v.get<int64_t>();
+      if (i < std::numeric_limits<T>::min() || i > std::numeric_limits<T>::max()) wrong("an integer in range");
+      return static_cast<T>(i);
+    }
+    // 48.0 is accepted as 48; 48.5, 1e30 and NaN are not.
+    if (!v.is_number_float()) wrong("an integer");
+    const double d = v.get<double>();
+    if (!(d >= lo && d < hi) || d != std::floor(d)) wrong("an integer in range");
+    return static_cast<T>(d);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!v.is_number()) wrong("a number");
+    const double d = v.get<double>();
+    if (!(std::fabs(d) <= static_cast<double>(std::numeric_limits<T>::max()))) wrong("a finite number in range");
+    return static_cast<T>(d);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!v.is_string()) wrong("a string");
+    return v.get<std::string>();
+  } else {
+    static_assert(std::is_same_v<T, std::vector<int>>, "add a conversion");
+    if (!v.is_array()) wrong("a list of integers");
+    std::vector<int> out;
+    for (const json& item : v) out.push_back(json_to<int>(item, key, where));
+    return out;
+  }
+}
+
 template <typename T>
 void read_value(const json& obj, const char* key, T* value, const std::string& where) {
   if (!obj.contains(key)) return;
-  try {
-    *value = obj.at(key).get<T>();
-  } catch (const json::exception& e) {
-    fail(where, ": key '", key, "' has the wrong type (", obj.at(key).dump(), "): ", e.what());
-  }
+  *value = json_to<T>(obj.at(key), key, where);
 }
 
 Preset preset_from_object(const json& obj, const std::vector<Preset>& bases, const std::string& where) {
@@ -173,7 +215,7 @@ Preset preset_from_object(const json& obj, const std::vector<Preset>& bases, con
 json parse_json_text(const std::string& text, const std::string& where) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
     fail(where, ": not valid JSON: ", e.what());
   }
 }
@@ -485,14 +527,9 @@ void render_scenes_cpu(const Preset& preset, Split split, uint64_t seed, const S
 }
 
 std::array<float, 6> label_pc_xywh(const SceneLabel& label, int height, int width) {
-  if (label.count <= 0) return {0, 0, 0, 0, 0, 0};
-  const float* b = label.box[0];
-  return {1.0f,
-          0.5f * (b[0] + b[2]) / width,
-          0.5f * (b[1] + b[3]) / height,
-          (b[2] - b[0]) / width,
-          (b[3] - b[1]) / height,
-          static_cast<float>(label.cls[0])};
+  std::array<float, 6> out;
+  scene_label_to_localizer(label, height, width, out.data());
+  return out;
 }
 
 std::array<float, 4> label_xyxy_normalized(const SceneLabel& label, int k, int height, int width) {

@@ -29,23 +29,6 @@ struct LocalizerGrid {
   int radius = 1;             // positive neighbourhood, in cells
 };
 
-// A rendered scene's label in the first seed's convention, from its first digit (the
-// localization presets have at most one): [1, cx, cy, w, h, class], all zeros when empty.
-template <typename T>
-LOCDET_HD void scene_label_to_localizer(const SceneLabel& label, int height, int width, T* out) {
-  if (label.count <= 0) {
-    for (int i = 0; i < kLocalizerLabelSize; ++i) out[i] = T(0);
-    return;
-  }
-  const float* b = label.box[0];
-  out[0] = T(1);
-  out[1] = T(0.5f * (b[0] + b[2]) / width);
-  out[2] = T(0.5f * (b[1] + b[3]) / height);
-  out[3] = T((b[2] - b[0]) / width);
-  out[4] = T((b[3] - b[1]) / height);
-  out[5] = T(label.cls[0]);
-}
-
 template <typename T>
 LOCDET_HD bool label_present(const T* label) { return label[0] > T(0.5); }
 

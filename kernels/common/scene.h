@@ -81,6 +81,23 @@ struct SceneLabel {
   float box[kSceneMaxDigits][4];
 };
 
+// A rendered scene's label in the first seed's convention, from its first digit (the
+// localization presets have at most one): [1, cx, cy, w, h, class], all zeros when empty.
+template <typename T>
+LOCDET_HD void scene_label_to_localizer(const SceneLabel& label, int height, int width, T* out) {
+  if (label.count <= 0) {
+    for (int i = 0; i < 6; ++i) out[i] = T(0);
+    return;
+  }
+  const float* b = label.box[0];
+  out[0] = T(1);
+  out[1] = T(0.5f * (b[0] + b[2]) / width);
+  out[2] = T(0.5f * (b[1] + b[3]) / height);
+  out[3] = T((b[2] - b[0]) / width);
+  out[4] = T((b[3] - b[1]) / height);
+  out[5] = T(label.cls[0]);
+}
+
 struct SceneKey {
   uint32_t k0, k1;
 };
