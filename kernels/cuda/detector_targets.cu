@@ -18,8 +18,8 @@ __global__ void detector_anchor_targets_kernel(int batch, int64_t num_anchors, i
                                                float* cls_target, float* cls_weight, float* box_weight) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= batch * num_anchors) return;
-  detector_anchor_targets(batch, num_pos, target_class[i], num_classes, cls_target + i * num_classes,
-                          cls_weight + i, box_weight + i);
+  ::locdet::detector_anchor_targets(batch, num_pos, target_class[i], num_classes, cls_target + i * num_classes,
+                                    cls_weight + i, box_weight + i);
 }
 }  // namespace
 
