@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cuda_runtime.h>
+
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "engine/core/device.h"
+#include "kernels/cuda/cuda_check.h"
 
 #define LOCDET_REQUIRE_GPU()                                                   \
   do {                                                                         \
@@ -16,6 +20,21 @@
   } while (0)
 
 namespace locdet::test {
+
+// Explicit, synchronous copies for test set-up and read-back (never used in the step).
+template <typename T>
+T* to_device(const std::vector<T>& host) {
+  T* device = nullptr;
+  CUDA_CHECK(cudaMalloc(&device, sizeof(T) * std::max<size_t>(host.size(), 1)));
+  CUDA_CHECK(cudaMemcpy(device, host.data(), sizeof(T) * host.size(), cudaMemcpyHostToDevice));
+  return device;
+}
+template <typename T>
+std::vector<T> to_host(const T* device, size_t n) {
+  std::vector<T> host(n);
+  CUDA_CHECK(cudaMemcpy(host.data(), device, sizeof(T) * n, cudaMemcpyDeviceToHost));
+  return host;
+}
 
 // Fails with the first offending index; returns the worst |a-b| seen.
 inline double expect_close(const std::vector<float>& ref, const std::vector<float>& got, double tol,

@@ -8,9 +8,8 @@
 //     few layers and an exp), detection counts and classes identical on these inputs;
 //   - a few training steps: losses within 1e-3 relative (rounding differences grow through
 //     AdamW updates), CUDA Graph replay equal to eager launches.
-#include <gtest/gtest.h>
-
 #include <cuda_runtime.h>
+#include <gtest/gtest.h>
 
 #include <cstring>
 #include <filesystem>
@@ -88,8 +87,8 @@ TEST(DetectorTargetsCuda, KernelsIdenticalToCpu) {
   std::vector<float> num_pos(batch);
   for (auto& p : num_pos) p = static_cast<float>(rng() % 12);
   std::vector<float> onehot(batch * anchors * classes), cls_w(batch * anchors), box_w(batch * anchors);
-  cpu::detector_anchor_targets<float>(batch, anchors, classes, target_class.data(), num_pos.data(), onehot.data(),
-                                      cls_w.data(), box_w.data());
+  cpu::detector_anchor_targets<float>(batch, anchors, classes, target_class.data(), num_pos.data(),
+                                      onehot.data(), cls_w.data(), box_w.data());
   int32_t* d_target = upload(target_class);
   float* d_pos = upload(num_pos);
   float* d_onehot = upload(std::vector<float>(onehot.size(), -1.0f));
@@ -121,7 +120,8 @@ TEST(DetectorCuda, TargetsOpIdenticalToCpu) {
     Value images = g.input("image", {batch, 1, 48, 60});
     models::Detector m = models::build_detector(g, config, images, Value{});
     models::DetectionTargets t = models::detection_targets(g, in, m.anchors, config);
-    for (Value v : {t.assigned, t.target_class, t.target_boxes, t.num_pos, t.cls_target, t.cls_weight, t.box_weight})
+    for (Value v :
+         {t.assigned, t.target_class, t.target_boxes, t.num_pos, t.cls_target, t.cls_weight, t.box_weight})
       g.mark_output(v);
     ExecutorOptions opt;
     opt.device = d ? Device::kCuda : Device::kCpu;
@@ -139,7 +139,8 @@ TEST(DetectorCuda, TargetsOpIdenticalToCpu) {
 
 const data::DigitBank* bank_or_null() {
   if (!std::filesystem::exists(data::default_mnist_dir())) return nullptr;
-  static const data::DigitBank bank = data::DigitBank::from_mnist(data::load_mnist(data::default_mnist_dir()));
+  static const data::DigitBank bank =
+      data::DigitBank::from_mnist(data::load_mnist(data::default_mnist_dir()));
   return &bank;
 }
 
@@ -169,7 +170,8 @@ TEST(DetectorCuda, TrainingStepsMatchCpuAndGraphReplayEqualsEager) {
     const double ref = cpu.read_losses()["loss"], got = eager.read_losses()["loss"];
     EXPECT_NEAR(got, ref, 1e-3 * std::fabs(ref)) << "step " << s;
     EXPECT_EQ(graph.read_losses().dump(), eager.read_losses().dump()) << "step " << s;
-    EXPECT_EQ(cpu.executor().read_i32(cpu.model().assigned), eager.executor().read_i32(eager.model().assigned))
+    EXPECT_EQ(cpu.executor().read_i32(cpu.model().assigned),
+              eager.executor().read_i32(eager.model().assigned))
         << "anchor assignments, step " << s;
   }
 }

@@ -13,20 +13,8 @@
 namespace locdet {
 namespace {
 
-template <typename T>
-T* upload(const std::vector<T>& host) {
-  T* device = nullptr;
-  CUDA_CHECK(cudaMalloc(&device, host.size() * sizeof(T)));
-  CUDA_CHECK(cudaMemcpy(device, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return device;
-}
-
-template <typename T>
-std::vector<T> download(const T* device, size_t n) {
-  std::vector<T> host(n);
-  CUDA_CHECK(cudaMemcpy(host.data(), device, n * sizeof(T), cudaMemcpyDeviceToHost));
-  return host;
-}
+using test::to_device;
+using test::to_host;
 
 TEST(LocalizerTargetsCuda, IdenticalToCpu) {
   LOCDET_REQUIRE_GPU();
@@ -45,23 +33,23 @@ TEST(LocalizerTargetsCuda, IdenticalToCpu) {
   cpu::localizer_targets(batch, grid, labels.data(), centre.data(), presence.data(), image_weight.data(), cls.data(),
                          weight.data(), box.data());
 
-  float* d_labels = upload(labels);
-  int32_t* d_centre = upload(centre);
-  int32_t* d_cls = upload(cls);
-  float* d_presence = upload(presence);
-  float* d_image_weight = upload(image_weight);
-  float* d_weight = upload(weight);
-  float* d_box = upload(box);
+  float* d_labels = to_device(labels);
+  int32_t* d_centre = to_device(centre);
+  int32_t* d_cls = to_device(cls);
+  float* d_presence = to_device(presence);
+  float* d_image_weight = to_device(image_weight);
+  float* d_weight = to_device(weight);
+  float* d_box = to_device(box);
   CUDA_CHECK(cudaMemset(d_centre, 0xff, batch * sizeof(int32_t)));
   CUDA_CHECK(cudaMemset(d_weight, 0xff, batch * cells * sizeof(float)));
   cuda::localizer_targets(batch, grid, d_labels, d_centre, d_presence, d_image_weight, d_cls, d_weight, d_box, 0);
   CUDA_CHECK(cudaDeviceSynchronize());
-  EXPECT_EQ(download(d_centre, batch), centre);
-  EXPECT_EQ(download(d_cls, batch * cells), cls);
-  EXPECT_EQ(download(d_presence, batch), presence);
-  EXPECT_EQ(download(d_image_weight, batch), image_weight);
-  EXPECT_EQ(download(d_weight, batch * cells), weight);
-  EXPECT_EQ(download(d_box, batch * cells * 4), box);
+  EXPECT_EQ(to_host(d_centre, batch), centre);
+  EXPECT_EQ(to_host(d_cls, batch * cells), cls);
+  EXPECT_EQ(to_host(d_presence, batch), presence);
+  EXPECT_EQ(to_host(d_image_weight, batch), image_weight);
+  EXPECT_EQ(to_host(d_weight, batch * cells), weight);
+  EXPECT_EQ(to_host(d_box, batch * cells * 4), box);
   for (void* p : {static_cast<void*>(d_labels), static_cast<void*>(d_centre), static_cast<void*>(d_cls),
                   static_cast<void*>(d_presence), static_cast<void*>(d_image_weight), static_cast<void*>(d_weight),
                   static_cast<void*>(d_box)})

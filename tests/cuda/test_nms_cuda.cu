@@ -14,19 +14,9 @@
 namespace locdet {
 namespace {
 
-template <typename T>
-T* to_device(const std::vector<T>& h) {
-  T* d = nullptr;
-  CUDA_CHECK(cudaMalloc(&d, sizeof(T) * std::max<size_t>(h.size(), 1)));
-  CUDA_CHECK(cudaMemcpy(d, h.data(), sizeof(T) * h.size(), cudaMemcpyHostToDevice));
-  return d;
-}
-template <typename T>
-std::vector<T> to_host(const T* d, size_t n) {
-  std::vector<T> h(n);
-  CUDA_CHECK(cudaMemcpy(h.data(), d, sizeof(T) * n, cudaMemcpyDeviceToHost));
-  return h;
-}
+using test::to_device;
+using test::to_host;
+
 
 void compare(int batch, int n, int c, const NmsParams& p, uint32_t seed, float score_quantum) {
   std::mt19937 rng(seed);
