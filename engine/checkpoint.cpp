@@ -59,7 +59,7 @@ void write_safetensors(const std::string& path, const SafeTensorsFile& file) {
   std::memcpy(out.data() + 8, json.data(), json.size());
   size_t at = 8 + json.size();
   for (const auto& [name, t] : file.tensors) {
-    std::memcpy(out.data() + at, t.data.data(), t.data.size());
+    if (!t.data.empty()) std::memcpy(out.data() + at, t.data.data(), t.data.size());
     at += t.data.size();
   }
   write_file_atomic(path, out.data(), out.size());
@@ -114,8 +114,8 @@ SafeTensorsFile parse_safetensors(const void* file_data, size_t size, const std:
       LOCDET_CHECK(off[1] - off[0] == numel * dtype_size(t.dtype), "checkpoint ", path, ": tensor '",
                    it.key(), "' has ", off[1] - off[0], " bytes for ", dtype_name(t.dtype), " ",
                    shape_str(t.shape));
-      t.data.resize(off[1] - off[0]);
-      std::memcpy(t.data.data(), data + off[0], t.data.size());
+      // assign, not memcpy: an empty tensor's data() may be null, and memcpy(null, ..., 0) is UB.
+      t.data.assign(reinterpret_cast<const std::byte*>(data + off[0]), reinterpret_cast<const std::byte*>(data + off[1]));
       ranges.push_back({off[0], off[1]});
       file.tensors[it.key()] = std::move(t);
     }
@@ -146,7 +146,7 @@ void save_checkpoint(const std::string& path, const Executor& ex,
     if (info.dtype == DType::kF32) {  // via float: a cpu_double executor still saves F32
       std::vector<float> values = ex.read(v);
       t.data.resize(values.size() * sizeof(float));
-      std::memcpy(t.data.data(), values.data(), t.data.size());
+      if (!values.empty()) std::memcpy(t.data.data(), values.data(), t.data.size());
     } else {
       t.data = ex.read_bytes(v);
     }
@@ -187,7 +187,7 @@ std::map<std::string, std::string> load_checkpoint(const std::string& path, Exec
     const SafeTensor& t = file.tensors.at(name);
     if (t.dtype == DType::kF32) {
       std::vector<float> values(t.data.size() / sizeof(float));
-      std::memcpy(values.data(), t.data.data(), t.data.size());
+      if (!values.empty()) std::memcpy(values.data(), t.data.data(), t.data.size());
       ex.write(v, values);
     } else {
       ex.write_bytes(v, t.data);

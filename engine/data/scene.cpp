@@ -110,7 +110,7 @@ std::string join_keys() {
 template <typename T>
 T json_to(const json& v, const char* key, const std::string& where) {
   auto wrong = [&](const char* expected) {
-    fail(where, ": key '", key, "' must be ", expected, ", got ", v.dump());
+    fail(where, ": key '", key, "' has the wrong type or range: it must be ", expected, ", got ", v.dump());
   };
   if constexpr (std::is_same_v<T, bool>) {
     if (!v.is_boolean()) wrong("true or false");

@@ -1,17 +1,4 @@
-// stb_image and stb_image_write are compiled here and nowhere else.
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_FAILURE_USERMSG
-// Only the formats we document; the rest of stb_image (PSD, HDR, PIC) is attack surface
-// we do not need. STBI_MAX_DIMENSIONS caps each side before any allocation.
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_BMP
-#define STBI_ONLY_PNM
-#define STBI_ONLY_TGA
-#define STBI_ONLY_GIF
-#define STBI_MAX_DIMENSIONS (1 << 15)
-
+// stb_image and stb_image_write are compiled in engine/io/stb_image_impl.cpp.
 #include "engine/io/image.h"
 
 #include <stb_image.h>
@@ -198,11 +185,65 @@ GrayImage read_image_gray(const std::string& path) {
   return decode_image_gray(bytes.data(), bytes.size(), path);
 }
 
+namespace {
+// stb_image 2.27 (Debian 12's libstb) writes past a Huffman table when a JPEG DHT segment
+// declares more than 256 codes (found by tests/fuzz/fuzz_image; regression input in
+// tests/fuzz/regressions/fuzz_image/). Every FF C4 byte pair of a JPEG is checked as stb
+// would read a DHT there: a real JPEG never has FF C4 inside its entropy-coded data (FF is
+// stuffed as FF 00), so this sees every table stb can see, and rejects only broken files.
+bool jpeg_huffman_tables_fit(const uint8_t* p, size_t n) {
+  // stb's JPEG test: 0xFF, any number of 0xFF fill bytes, then D8 (start of image).
+  size_t soi = 1;
+  while (soi < n && p[soi] == 0xFF) ++soi;
+  if (n < 2 || p[0] != 0xFF || soi >= n || p[soi] != 0xD8) return true;  // not a JPEG
+  auto byte = [&](size_t i) -> size_t { return i < n ? p[i] : 0; };  // stb reads 0 past the end
+  for (size_t i = 2; i + 1 < n; ++i) {
+    if (p[i] != 0xFF || p[i + 1] != 0xC4) continue;
+    int64_t remaining = static_cast<int64_t>((byte(i + 2) << 8) | byte(i + 3)) - 2;
+    for (size_t table = i + 4; remaining > 0 && table < n;) {
+      size_t codes = 0;
+      for (size_t k = 1; k <= 16; ++k) codes += byte(table + k);
+      if (codes > 256) return false;
+      remaining -= static_cast<int64_t>(17 + codes);
+      table += 17 + codes;
+    }
+  }
+  return true;
+}
+
+// stb_image 2.27 reads the width, height and maximum value of a PGM/PPM header into an int
+// without an overflow check (signed overflow: undefined behaviour; found by
+// tests/fuzz/fuzz_image). This walks the header as stb does and refuses a number of ten
+// or more digits; real headers need at most 5 (STBI_MAX_DIMENSIONS, maxval 65535).
+bool pnm_header_numbers_fit(const uint8_t* p, size_t n) {
+  if (n < 2 || p[0] != 'P' || (p[1] != '5' && p[1] != '6')) return true;  // not a PNM stb reads
+  size_t i = 2;
+  auto space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  auto digit = [](uint8_t c) { return c >= '0' && c <= '9'; };
+  for (int field = 0; field < 3 && i < n; ++field) {
+    for (;;) {  // whitespace and '#' comments, as stbi__pnm_skip_whitespace
+      while (i < n && space(p[i])) ++i;
+      if (i >= n || p[i] != '#') break;
+      while (i < n && p[i] != '\n' && p[i] != '\r') ++i;
+    }
+    size_t digits = 0;
+    while (i < n && digit(p[i])) ++i, ++digits;
+    if (digits >= 10) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 GrayImage decode_image_gray(const void* data, size_t size, const std::string& path) {
   if (size == 0) fail("cannot read image '", path, "': the file is empty");
   LOCDET_CHECK(size <= static_cast<size_t>(INT32_MAX), "cannot read image '", path, "': larger than 2 GiB");
   const auto* bytes = static_cast<const stbi_uc*>(data);
   const int length = static_cast<int>(size);
+  if (!jpeg_huffman_tables_fit(bytes, size))
+    fail("cannot read image '", path, "': corrupt JPEG (a Huffman table declares more than 256 codes)");
+  if (!pnm_header_numbers_fit(bytes, size))
+    fail("cannot read image '", path, "': corrupt PGM/PPM header (a number with ten or more digits)");
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes, length, &width, &height, &channels))
     fail("cannot read image '", path, "': ", stbi_failure_reason(),
