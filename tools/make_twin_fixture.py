@@ -15,6 +15,8 @@ and writes
                                            - train-mode loss parts and the gradient of the
                                              loss w.r.t. every parameter (batch statistics).
 tests/test_twin_localizer.cpp reads them through our graph, executor and LocalizerPredictor.
+Rerunning it with --checkpoint tests/golden/localizer_twin.safetensors reproduces both files
+byte for byte (checked with torch 2.15.0).
 """
 import argparse
 import json
@@ -94,7 +96,7 @@ def main():
     with open(os.path.join(args.out, "localizer_twin.json"), "w") as f:
         json.dump(fixture, f, separators=(",", ":"))
         f.write("\n")
-    print("wrote %s (%d bytes) and localizer_twin.json; loss %.6f" % (ckpt_out, size, float(loss)))
+    print("wrote %s (%d bytes) and localizer_twin.json; loss %.6f" % (ckpt_out, size, float(loss.detach())))
 
 
 if __name__ == "__main__":
