@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Rewrites a safetensors checkpoint's metadata (standard library only), for the CLI tests:
+  edit_checkpoint.py IN OUT task=NAME        sets locdet.task
+  edit_checkpoint.py IN OUT width=N          sets the model width in locdet.run
+  edit_checkpoint.py IN OUT garble           overwrites header bytes with junk
+"""
+import json
+import struct
+import sys
+
+src, dst, edit = sys.argv[1:4]
+data = open(src, "rb").read()
+(n,) = struct.unpack("<Q", data[:8])
+header = json.loads(data[8 : 8 + n])
+body = data[8 + n :]
+if edit == "garble":
+    out = bytearray(data)
+    out[8 + n // 3 : 8 + n // 3 + 16] = b"\x00{]\xff garbled \x01\x02"
+    open(dst, "wb").write(bytes(out))
+    sys.exit(0)
+key, value = edit.split("=", 1)
+meta = header.setdefault("__metadata__", {})
+if key == "task":
+    meta["locdet.task"] = value
+elif key == "width":
+    run = json.loads(meta["locdet.run"])
+    run["model"]["width"] = int(value)
+    meta["locdet.run"] = json.dumps(run)
+else:
+    sys.exit("unknown edit " + edit)
+text = json.dumps(header).encode()
+text += b" " * ((8 - len(text) % 8) % 8)
+open(dst, "wb").write(struct.pack("<Q", len(text)) + text + body)

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SIGINT mid-training: train_gpu finishes the step, writes checkpoint.last atomically,
+# exits 130 and says how to resume; --resume then finishes the run. (That a resumed run
+# equals an uninterrupted one bit for bit is tested at the trainer level on the CPU:
+# tests/test_model_localizer.cpp, ModelLocalizer.ResumedTrainingEqualsUninterruptedTraining.)
+source "$(dirname "$0")/common.sh"
+need train_gpu
+need_mnist
+
+run=$WORK/run
+"$BIN/train_gpu" --out "$run" "${TINY[@]}" --epochs 2 --steps-per-epoch 100000 --log-every 2 \
+  >"$WORK/stdout" 2>"$WORK/stderr" &
+pid=$!
+# Wait for a few logged steps (metrics.jsonl grows every 2 steps), then interrupt.
+for _ in $(seq 1 600); do
+  if [ -f "$run/metrics.jsonl" ] && [ "$(wc -l <"$run/metrics.jsonl")" -ge 2 ]; then break; fi
+  if ! kill -0 "$pid" 2>/dev/null; then break; fi
+  sleep 0.1
+done
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+check "SIGINT exits with 130 (got $rc)" test "$rc" = 130
+check "stderr says how to resume" grep -qF -- "--resume" "$WORK/stderr"
+check "stderr names the signal and the step" grep -qE "stopped by signal 2 at step [0-9]+" "$WORK/stderr"
+check "checkpoint.last exists" test -s "$run/checkpoint.last.safetensors"
+check "no temporary file left behind" test -z "$(find "$run" -name '*.tmp*')"
+step_at_stop=$(grep -oE "at step [0-9]+" "$WORK/stderr" | grep -oE "[0-9]+" | head -1)
+
+# A second interrupt-free attempt must not start over silently: without --resume it refuses.
+snapshot "$run" >"$WORK/run.sha"
+expect_failure "rerun without --resume" 1 "already holds a run" -- "$BIN/train_gpu" --out "$run" "${TINY[@]}"
+expect_unchanged "rerun without --resume" "$run" "$WORK/run.sha"
+expect_failure "resume with a changed setting" 1 "drop --batch" -- "$BIN/train_gpu" --out "$run" --resume --batch 4 --device cpu
+expect_unchanged "resume with a changed setting" "$run" "$WORK/run.sha"
+
+# Resume, shortened: the run's config fixes 100000 steps per epoch, so edit config.json
+# (what --resume reads) to 6 and let it finish both epochs.
+python3 - "$run/config.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+c = json.load(open(path))
+c["steps_per_epoch"] = 6
+json.dump(c, open(path, "w"), indent=2)
+PY
+rc=0
+"$BIN/train_gpu" --out "$run" --resume --device cpu --test-count 16 >"$WORK/stdout" 2>"$WORK/stderr" || rc=$?
+check "--resume finishes (exit $rc)" test "$rc" = 0
+check "--resume says where it resumes" grep -qE "resuming .* at epoch 1 \(step ${step_at_stop:-x}\)" "$WORK/stderr"
+check "the resumed run wrote eval.json" test -s "$run/eval.json"
+check "the resumed run wrote the best checkpoint" test -s "$run/checkpoint.safetensors"
+[ "$failures" = 0 ] || { echo "stderr of the resumed run:"; tail -n 20 "$WORK/stderr"; }
+finish
