@@ -3,7 +3,6 @@
 // AP (JSON keys map, map50, map75, per_class_ap, ar100, PR curves, confusion matrix).
 //   evaluate --checkpoint runs/loc/checkpoint.safetensors --split test [--count N] [--json OUT]
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "engine/core/atomic_file.h"
@@ -18,13 +17,14 @@ namespace {
 void print_report(const locdet::eval::LocalizationReport& r) {
   std::printf("images %lld (with a digit: %lld)\n", static_cast<long long>(r.images),
               static_cast<long long>(r.images_with_digit));
-  std::printf("accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n", 100 * r.accuracy,
-              r.mean_iou, r.performance, 100 * r.presence_accuracy);
+  std::printf("accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n",
+              100 * r.accuracy, r.mean_iou, r.performance, 100 * r.presence_accuracy);
   std::printf("\n%-13s %9s %9s %9s %8s\n", "", "precision", "recall", "f1", "support");
   for (int k = 0; k < locdet::eval::kNumLocLabels; ++k) {
     const auto& c = r.per_class[k];
-    std::printf("%-13s %9.4f %9.4f %9.4f %8lld\n", k == locdet::eval::kNoneLabel ? "none" : std::to_string(k).c_str(),
-                c.precision, c.recall, c.f1, static_cast<long long>(c.support));
+    std::printf("%-13s %9.4f %9.4f %9.4f %8lld\n",
+                k == locdet::eval::kNoneLabel ? "none" : std::to_string(k).c_str(), c.precision, c.recall,
+                c.f1, static_cast<long long>(c.support));
   }
   std::printf("%-13s %9.4f %9.4f %9.4f %8lld\n", "macro avg", r.macro.precision, r.macro.recall, r.macro.f1,
               static_cast<long long>(r.macro.support));
@@ -35,7 +35,8 @@ void print_report(const locdet::eval::LocalizationReport& r) {
   std::printf("\n");
   for (int t = 0; t < locdet::eval::kNumLocLabels; ++t) {
     std::printf("%4d ", t);
-    for (int p = 0; p < locdet::eval::kNumLocLabels; ++p) std::printf("%6lld", static_cast<long long>(r.confusion[t][p]));
+    for (int p = 0; p < locdet::eval::kNumLocLabels; ++p)
+      std::printf("%6lld", static_cast<long long>(r.confusion[t][p]));
     std::printf("\n");
   }
   std::printf("\nIoU histogram (10 bins over [0, 1]):");
@@ -53,14 +54,16 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e, const 
   std::printf("\n%-7s %9s %9s\n", "digit", "AP", "AR@100");
   for (size_t c = 0; c < digits.size(); ++c)
     std::printf("%-7d %9.4f %9.4f\n", digits[c], r.per_class_ap[c], r.per_class_ar100[c]);
-  std::printf("\nconfusion matrix at score >= %.2f (rows: truth, columns: prediction; bg = background)\n      ",
-              r.confusion_score_threshold);
+  std::printf(
+      "\nconfusion matrix at score >= %.2f (rows: truth, columns: prediction; bg = background)\n      ",
+      r.confusion_score_threshold);
   for (size_t c = 0; c <= digits.size(); ++c)
     std::printf("%6s", c == digits.size() ? "bg" : std::to_string(digits[c]).c_str());
   std::printf("\n");
   for (size_t t = 0; t <= digits.size(); ++t) {
     std::printf("%5s ", t == digits.size() ? "bg" : std::to_string(digits[t]).c_str());
-    for (size_t p = 0; p <= digits.size(); ++p) std::printf("%6lld", static_cast<long long>(r.confusion[t][p]));
+    for (size_t p = 0; p <= digits.size(); ++p)
+      std::printf("%6lld", static_cast<long long>(r.confusion[t][p]));
     std::printf("\n");
   }
 }
@@ -76,7 +79,8 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
       locdet::models::evaluate_detector(predictor, bank, run.preset, locdet::data::parse_split(split_name),
                                         run.data_seed, count, overlay.empty() ? 0 : 48, &samples);
   std::printf("checkpoint %s | preset %s | split %s | detector %s width %d\n", checkpoint.c_str(),
-              run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(), run.model.backbone.width);
+              run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
+              run.model.backbone.width);
   print_detection_report(report, run.model.classes);
   if (!json_out.empty()) {
     nlohmann::json j = report.to_json();
@@ -99,7 +103,8 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
 
 int main(int argc, char** argv) {
   CLI::App app{"Evaluate a trained localizer or detector on a split of its preset"};
-  std::string checkpoint, split_name = "test", json_out, overlay, device_name, mnist = locdet::data::default_mnist_dir();
+  std::string checkpoint, split_name = "test", json_out, overlay, device_name,
+                          mnist = locdet::data::default_mnist_dir();
   int64_t count = 0;
   app.add_option("--checkpoint", checkpoint, "checkpoint written by train_gpu")->required();
   app.add_option("--split", split_name, "train | val | test")->capture_default_str();
@@ -112,20 +117,22 @@ int main(int argc, char** argv) {
   try {
     LOCDET_CHECK(count >= 0, "--count must be >= 0, got ", count);
     const locdet::data::Split split = locdet::data::parse_split(split_name);
-    const locdet::Device device = device_name.empty()
-                                      ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
-                                      : locdet::parse_device(device_name);
+    const locdet::Device device =
+        device_name.empty() ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
+                            : locdet::parse_device(device_name);
     const std::string task = locdet::models::read_checkpoint_task(checkpoint);
     const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(mnist));
-    if (task == "detect") return evaluate_detector(checkpoint, split_name, count, json_out, overlay, device, bank);
+    if (task == "detect")
+      return evaluate_detector(checkpoint, split_name, count, json_out, overlay, device, bank);
     const locdet::models::LocalizerRun run = locdet::models::read_run_from_checkpoint(checkpoint);
     locdet::models::LocalizerPredictor predictor(run.model, 250, device);
     predictor.load_checkpoint(checkpoint);
     std::vector<locdet::models::SampleResult> samples;
-    const auto report = locdet::models::evaluate_localizer(predictor, bank, run.preset, split, run.data_seed, count,
-                                                           overlay.empty() ? 0 : 48, &samples);
+    const auto report = locdet::models::evaluate_localizer(predictor, bank, run.preset, split, run.data_seed,
+                                                           count, overlay.empty() ? 0 : 48, &samples);
     std::printf("checkpoint %s | preset %s | split %s | model %s width %d\n", checkpoint.c_str(),
-                run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(), run.model.backbone.width);
+                run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
+                run.model.backbone.width);
     print_report(report);
     if (!json_out.empty()) {
       nlohmann::json j = report.to_json();

@@ -5,7 +5,6 @@
 // Writes DIR/NAME.json (localizer: presence, digit, confidence, box; detector: a list of
 // detections with digit, score, box) and DIR/NAME.png (overlay).
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -21,7 +20,8 @@
 namespace {
 
 // Model pixels -> original image pixels (undoing the letterbox), clamped to the image.
-void unletterbox(const float* model_box, const locdet::io::Letterbox& fitted, int width, int height, float* box) {
+void unletterbox(const float* model_box, const locdet::io::Letterbox& fitted, int width, int height,
+                 float* box) {
   for (int k = 0; k < 4; ++k) {
     const float offset = k % 2 == 0 ? fitted.offset_x : fitted.offset_y;
     const float limit = static_cast<float>(k % 2 == 0 ? width : height);
@@ -29,8 +29,8 @@ void unletterbox(const float* model_box, const locdet::io::Letterbox& fitted, in
   }
 }
 
-int predict_detector(const std::string& checkpoint, const std::vector<std::string>& images, const std::string& out,
-                     locdet::Device device, bool invert, float min_score) {
+int predict_detector(const std::string& checkpoint, const std::vector<std::string>& images,
+                     const std::string& out, locdet::Device device, bool invert, float min_score) {
   const locdet::models::DetectorRun run = locdet::models::read_detector_run_from_checkpoint(checkpoint);
   locdet::ensure_writable_dir(out);
   locdet::models::DetectorPredictor predictor(run.model, 1, device);
@@ -50,14 +50,17 @@ int predict_detector(const std::string& checkpoint, const std::vector<std::strin
         float box[4];
         unletterbox(d.box, fitted, image.width, image.height, box);
         std::copy_n(box, 4, d.box);
-        list.push_back({{"digit", d.digit}, {"score", d.score}, {"box_xyxy", {box[0], box[1], box[2], box[3]}}});
+        list.push_back(
+            {{"digit", d.digit}, {"score", d.score}, {"box_xyxy", {box[0], box[1], box[2], box[3]}}});
         kept.push_back(d);
       }
-      const nlohmann::json j = {{"image", path}, {"detections", list}, {"image_size", {image.width, image.height}}};
+      const nlohmann::json j = {
+          {"image", path}, {"detections", list}, {"image_size", {image.width, image.height}}};
       const std::string stem = std::filesystem::path(path).stem().string();
       locdet::write_file_atomic(out + "/" + stem + ".json", j.dump(2) + "\n");
       const int zoom = std::max(1, 240 / std::max(image.width, image.height));
-      locdet::io::RgbImage overlay = locdet::io::gray_to_rgb(image.pixels.data(), image.height, image.width, zoom);
+      locdet::io::RgbImage overlay =
+          locdet::io::gray_to_rgb(image.pixels.data(), image.height, image.width, zoom);
       locdet::models::draw_detections(overlay, kept, zoom, min_score);
       locdet::io::write_png(out + "/" + stem + ".png", overlay);
       std::printf("%s: %zu digit(s)", path.c_str(), kept.size());
@@ -89,9 +92,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
-    const locdet::Device device = device_name.empty()
-                                      ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
-                                      : locdet::parse_device(device_name);
+    const locdet::Device device =
+        device_name.empty() ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
+                            : locdet::parse_device(device_name);
     if (locdet::models::read_checkpoint_task(checkpoint) == "detect")
       return predict_detector(checkpoint, images, out, device, invert, min_score);
     const locdet::models::LocalizerRun run = locdet::models::read_run_from_checkpoint(checkpoint);
@@ -126,20 +129,22 @@ int main(int argc, char** argv) {
         const std::string stem = std::filesystem::path(path).stem().string();
         locdet::write_file_atomic(out + "/" + stem + ".json", j.dump(2) + "\n");
         const int zoom = std::max(1, 240 / std::max(image.width, image.height));
-        locdet::io::RgbImage overlay = locdet::io::gray_to_rgb(image.pixels.data(), image.height, image.width, zoom);
+        locdet::io::RgbImage overlay =
+            locdet::io::gray_to_rgb(image.pixels.data(), image.height, image.width, zoom);
         char text[48];
         if (present) {
           locdet::io::draw_rect(overlay, static_cast<int>(box[0] * zoom), static_cast<int>(box[1] * zoom),
-                                static_cast<int>(box[2] * zoom), static_cast<int>(box[3] * zoom), locdet::io::kRed);
+                                static_cast<int>(box[2] * zoom), static_cast<int>(box[3] * zoom),
+                                locdet::io::kRed);
           std::snprintf(text, sizeof(text), "%d %.0f%%", p.digit, 100.0f * p.confidence * p.presence);
         } else {
           std::snprintf(text, sizeof(text), "none %.0f%%", 100.0f * (1.0f - p.presence));
         }
         locdet::io::draw_text(overlay, 2, 2, text, locdet::io::kRed, 2);
         locdet::io::write_png(out + "/" + stem + ".png", overlay);
-        std::printf("%s: %s\n", path.c_str(), present ? (std::to_string(p.digit) + " (" + std::to_string(p.confidence) +
-                                                         ")").c_str()
-                                                      : "no digit");
+        std::printf("%s: %s\n", path.c_str(),
+                    present ? (std::to_string(p.digit) + " (" + std::to_string(p.confidence) + ")").c_str()
+                            : "no digit");
       } catch (const locdet::Error& e) {
         ++failures;
         std::fprintf(stderr, "predict: skipping %s: %s\n", path.c_str(), e.what());

@@ -10,7 +10,6 @@
 // Writes runs/NAME/: config.json, metrics.jsonl, checkpoint.safetensors (best),
 // checkpoint.last.safetensors (resume point), eval.json, overlays/*.png.
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -30,14 +29,17 @@ namespace {
 namespace models = locdet::models;
 
 volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void on_stop_signal(int signal) { g_stop_signal = signal; }
+extern "C" void on_stop_signal(int signal) {
+  g_stop_signal = signal;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 struct Options {
-  std::string task = "localize", preset, preset_file, model = "small", box_loss = "giou", class_loss = "focal";
+  std::string task = "localize", preset, preset_file, model = "small", box_loss = "giou",
+              class_loss = "focal";
   std::string device, out, mnist = locdet::data::default_mnist_dir();
   int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1;
   int64_t steps_per_epoch = 0, val_count = 0, test_count = 0, warmup = 200;
@@ -49,7 +51,8 @@ struct Options {
 locdet::Device choose_device(const std::string& requested) {
   if (requested.empty()) {
     if (locdet::cuda_available()) return locdet::Device::kCuda;
-    std::fprintf(stderr, "train_gpu: no usable GPU (%s); training on the CPU\n", locdet::cuda_device_summary().c_str());
+    std::fprintf(stderr, "train_gpu: no usable GPU (%s); training on the CPU\n",
+                 locdet::cuda_device_summary().c_str());
     return locdet::Device::kCpu;
   }
   const locdet::Device device = locdet::parse_device(requested);
@@ -111,12 +114,16 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
         nlohmann::json record = task.train_record();
         const double loss = record["loss"];
         if (!std::isfinite(loss)) {
-          locdet::fail("the loss became ", loss, " at step ", step, "; training stopped. The last good checkpoint is ",
+          locdet::fail("the loss became ", loss, " at step ", step,
+                       "; training stopped. The last good checkpoint is ",
                        std::filesystem::exists(dir.last_checkpoint()) ? dir.last_checkpoint() : "(none yet)",
                        "; lower --lr or check the data");
         }
         const double ips = window_steps * task.batch / seconds_since(window_start);
-        record.update({{"kind", "train"}, {"epoch", epoch + 1}, {"step", step}, {"images_per_second", ips},
+        record.update({{"kind", "train"},
+                       {"epoch", epoch + 1},
+                       {"step", step},
+                       {"images_per_second", ips},
                        {"elapsed_s", seconds_since(started)}});
         dir.log_metrics(record);
         char text[64];
@@ -127,7 +134,8 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
       }
       if (g_stop_signal) {
         progress.finish();
-        locdet::save_checkpoint(dir.last_checkpoint(), task.executor(), checkpoint_metadata(task, epoch, best));
+        locdet::save_checkpoint(dir.last_checkpoint(), task.executor(),
+                                checkpoint_metadata(task, epoch, best));
         std::fprintf(stderr,
                      "train_gpu: stopped by signal %d at step %lld; saved %s\n"
                      "  the epoch restarts from its beginning on resume: train_gpu --out %s --resume\n",
@@ -143,24 +151,31 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
     const double score = record["score"];
     const bool improved = score > best;
     if (improved) best = score;
-    record.update({{"kind", "val"}, {"epoch", epoch + 1}, {"step", task.steps_done()},
-                   {"seconds", seconds_since(val_start)}, {"elapsed_s", seconds_since(started)}});
+    record.update({{"kind", "val"},
+                   {"epoch", epoch + 1},
+                   {"step", task.steps_done()},
+                   {"seconds", seconds_since(val_start)},
+                   {"elapsed_s", seconds_since(started)}});
     dir.log_metrics(record);
     std::fprintf(stderr, "epoch %d/%d: val %s%s\n", epoch + 1, task.epochs, summary.c_str(),
                  improved ? " (best)" : "");
-    if (improved) locdet::save_checkpoint(dir.best_checkpoint(), task.executor(), checkpoint_metadata(task, epoch + 1, best));
+    if (improved)
+      locdet::save_checkpoint(dir.best_checkpoint(), task.executor(),
+                              checkpoint_metadata(task, epoch + 1, best));
     // The resume point is written after the best model, so a resumed run never lacks it.
-    locdet::save_checkpoint(dir.last_checkpoint(), task.executor(), checkpoint_metadata(task, epoch + 1, best));
+    locdet::save_checkpoint(dir.last_checkpoint(), task.executor(),
+                            checkpoint_metadata(task, epoch + 1, best));
   }
   return 0;
 }
 
 void check_resume_flags(const Options& o, const CLI::App& app) {
   if (!o.resume) return;
-  for (const char* flag : {"--task", "--preset", "--preset-file", "--model", "--width", "--box-loss", "--class-loss",
-                           "--anchors", "--head-convs", "--pos-iou", "--neg-iou", "--box-weight", "--batch",
-                           "--epochs", "--steps-per-epoch", "--lr", "--weight-decay", "--warmup", "--seed",
-                           "--val-count"}) {
+  for (const char* flag :
+       {"--task",     "--preset",       "--preset-file", "--model",      "--width",
+        "--box-loss", "--class-loss",   "--anchors",     "--head-convs", "--pos-iou",
+        "--neg-iou",  "--box-weight",   "--batch",       "--epochs",     "--steps-per-epoch",
+        "--lr",       "--weight-decay", "--warmup",      "--seed",       "--val-count"}) {
     if (app.count(flag) > 0)
       locdet::fail("with --resume the run's settings come from ", o.out, "/config.json; drop ", flag);
   }
@@ -169,9 +184,11 @@ void check_resume_flags(const Options& o, const CLI::App& app) {
 void print_start(const std::string& out, locdet::Device device, const locdet::data::Preset& preset,
                  const locdet::models::BackboneConfig& backbone, int batch, int epochs, int64_t steps,
                  const std::string& mode) {
-  std::fprintf(stderr, "train_gpu: %s on %s | preset %s | model %s width %d | batch %d | %d epochs x %lld steps | %s\n",
-               out.c_str(), locdet::device_name(device), preset.name.c_str(), backbone.kind.c_str(), backbone.width,
-               batch, epochs, static_cast<long long>(steps), mode.c_str());
+  std::fprintf(
+      stderr,
+      "train_gpu: %s on %s | preset %s | model %s width %d | batch %d | %d epochs x %lld steps | %s\n",
+      out.c_str(), locdet::device_name(device), preset.name.c_str(), backbone.kind.c_str(), backbone.width,
+      batch, epochs, static_cast<long long>(steps), mode.c_str());
 }
 
 // ---- localizer ---------------------------------------------------------------------------------
@@ -196,9 +213,10 @@ models::LocalizerRun localizer_run_from_options(const Options& o) {
   return run;
 }
 
-int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir, const locdet::data::DigitBank& bank) {
-  const models::LocalizerRun run =
-      o.resume ? models::LocalizerRun::from_json(dir.read_json("config.json")) : localizer_run_from_options(o);
+int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir,
+                    const locdet::data::DigitBank& bank) {
+  const models::LocalizerRun run = o.resume ? models::LocalizerRun::from_json(dir.read_json("config.json"))
+                                            : localizer_run_from_options(o);
   models::LocalizerTrainer trainer(run, bank, device, !o.no_cuda_graph);
   models::LocalizerPredictor predictor(run.model, 250, device);
   if (!o.resume) dir.write_json("config.json", run.to_json());
@@ -228,8 +246,8 @@ int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir
   };
   task.validate = [&] {
     predictor.copy_weights_from(trainer.executor());
-    const auto val = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kVal, run.data_seed,
-                                                run.val_count);
+    const auto val = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kVal,
+                                                run.data_seed, run.val_count);
     nlohmann::json r = {{"accuracy", val.accuracy},
                         {"mean_iou", val.mean_iou},
                         {"performance", val.performance},
@@ -246,18 +264,20 @@ int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir
   // The test split, with the best checkpoint.
   predictor.load_checkpoint(dir.best_checkpoint());
   std::vector<models::SampleResult> samples;
-  const auto test = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kTest, run.data_seed,
-                                               o.test_count, 48, &samples);
+  const auto test = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kTest,
+                                               run.data_seed, o.test_count, 48, &samples);
   nlohmann::json report = test.to_json();
   report["split"] = "test";
   report["checkpoint"] = dir.best_checkpoint();
   report["preset"] = run.preset.name;
   report["train_seconds"] = seconds_since(started);
   dir.write_json("eval.json", report);
-  models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.preset.height, run.preset.width);
-  std::printf("test (%lld scenes): accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n",
-              static_cast<long long>(test.images), 100.0 * test.accuracy, test.mean_iou, test.performance,
-              100.0 * test.presence_accuracy);
+  models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
+                                  run.preset.width);
+  std::printf(
+      "test (%lld scenes): accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n",
+      static_cast<long long>(test.images), 100.0 * test.accuracy, test.mean_iou, test.performance,
+      100.0 * test.presence_accuracy);
   std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
               dir.file("overlays/test.png").c_str());
   return 0;
@@ -308,7 +328,8 @@ void print_detection(const char* what, const models::DetectionEvaluation& e) {
   std::printf("\n");
 }
 
-int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir, const locdet::data::DigitBank& bank) {
+int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
+                   const locdet::data::DigitBank& bank) {
   const models::DetectorRun run = o.resume ? models::DetectorRun::from_json(dir.read_json("config.json"))
                                            : detector_run_from_options(o, bank);
   models::DetectorTrainer trainer(run, bank, device, !o.no_cuda_graph);
@@ -334,18 +355,22 @@ int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
   task.progress_text = [](const nlohmann::json& r) {
     char text[128];
     std::snprintf(text, sizeof(text), "loss %.4f cls %.4f box %.4f pos/img %.1f", r["loss"].get<double>(),
-                  r["class_loss"].get<double>(), r["box_loss"].get<double>(), r["positives_per_image"].get<double>());
+                  r["class_loss"].get<double>(), r["box_loss"].get<double>(),
+                  r["positives_per_image"].get<double>());
     return std::string(text);
   };
   task.validate = [&] {
     predictor.copy_weights_from(trainer.executor());
-    const auto val = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kVal, run.data_seed,
-                                               run.val_count);
-    nlohmann::json r = {{"map", val.coco.map}, {"map50", val.coco.map50}, {"map75", val.coco.map75},
-                        {"ar100", val.coco.ar100}, {"score", val.coco.map}};
+    const auto val = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kVal,
+                                               run.data_seed, run.val_count);
+    nlohmann::json r = {{"map", val.coco.map},
+                        {"map50", val.coco.map50},
+                        {"map75", val.coco.map75},
+                        {"ar100", val.coco.ar100},
+                        {"score", val.coco.map}};
     char text[128];
-    std::snprintf(text, sizeof(text), "AP@[.5:.95] %.4f AP50 %.4f AP75 %.4f AR@100 %.4f", val.coco.map, val.coco.map50,
-                  val.coco.map75, val.coco.ar100);
+    std::snprintf(text, sizeof(text), "AP@[.5:.95] %.4f AP50 %.4f AP75 %.4f AR@100 %.4f", val.coco.map,
+                  val.coco.map50, val.coco.map75, val.coco.ar100);
     return std::make_pair(r, std::string(text));
   };
   const auto started = std::chrono::steady_clock::now();
@@ -353,8 +378,8 @@ int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
 
   predictor.load_checkpoint(dir.best_checkpoint());
   std::vector<models::DetectionSample> samples;
-  const auto test = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kTest, run.data_seed,
-                                              o.test_count, 48, &samples);
+  const auto test = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kTest,
+                                              run.data_seed, o.test_count, 48, &samples);
   nlohmann::json report = test.to_json();
   report["split"] = "test";
   report["checkpoint"] = dir.best_checkpoint();
@@ -373,7 +398,8 @@ int train(Options o, const CLI::App& app) {
   const locdet::Device device = choose_device(o.device);
   locdet::RunDir dir(o.out, o.resume);
   if (o.resume) o.task = dir.read_json("config.json").at("task").get<std::string>();
-  if (o.task != "localize" && o.task != "detect") locdet::fail("unknown --task '", o.task, "': use localize or detect");
+  if (o.task != "localize" && o.task != "detect")
+    locdet::fail("unknown --task '", o.task, "': use localize or detect");
   const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(o.mnist));
   return o.task == "detect" ? train_detector(o, device, dir, bank) : train_localizer(o, device, dir, bank);
 }
@@ -381,39 +407,47 @@ int train(Options o, const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Train a digit localizer or detector on augmented MNIST scenes (on the GPU when there is one)"};
+  CLI::App app{
+      "Train a digit localizer or detector on augmented MNIST scenes (on the GPU when there is one)"};
   Options o;
   app.add_option("--task", o.task, "localize | detect")->capture_default_str();
-  app.add_option("--preset", o.preset,
-                 "scene preset (default: inf265-loc for localize, det10 for detect; also ayulockin-loc, inf265-det, "
-                 "or one from --preset-file)");
+  app.add_option(
+      "--preset", o.preset,
+      "scene preset (default: inf265-loc for localize, det10 for detect; also ayulockin-loc, inf265-det, "
+      "or one from --preset-file)");
   app.add_option("--preset-file", o.preset_file, "JSON file with user presets");
   app.add_option("--model", o.model, "backbone: small | resnet18")->capture_default_str();
   app.add_option("--width", o.width, "channels of the first backbone stage")->capture_default_str();
-  app.add_option("--box-loss", o.box_loss, "localize: mse | iou | giou | diou | ciou; detect: iou | giou | diou | ciou")
+  app.add_option("--box-loss", o.box_loss,
+                 "localize: mse | iou | giou | diou | ciou; detect: iou | giou | diou | ciou")
       ->capture_default_str();
   app.add_option("--class-loss", o.class_loss, "detect: focal | bce")->capture_default_str();
   app.add_option("--anchors", o.anchors, "detect: anchor sizes per cell (k-means over the preset's boxes)")
       ->capture_default_str();
-  app.add_option("--head-convs", o.head_convs, "detect: conv3x3-BN-ReLU layers in the head")->capture_default_str();
+  app.add_option("--head-convs", o.head_convs, "detect: conv3x3-BN-ReLU layers in the head")
+      ->capture_default_str();
   app.add_option("--pos-iou", o.pos_iou, "detect: anchor IoU for a positive")->capture_default_str();
-  app.add_option("--neg-iou", o.neg_iou, "detect: anchor IoU below which it is a negative")->capture_default_str();
+  app.add_option("--neg-iou", o.neg_iou, "detect: anchor IoU below which it is a negative")
+      ->capture_default_str();
   app.add_option("--box-weight", o.box_weight, "detect: weight of the box loss")->capture_default_str();
   app.add_option("--device", o.device, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_option("--epochs", o.epochs, "epochs")->capture_default_str();
   app.add_option("--batch", o.batch, "batch size")->capture_default_str();
-  app.add_option("--steps-per-epoch", o.steps_per_epoch, "steps per epoch (default: train split size / batch)");
+  app.add_option("--steps-per-epoch", o.steps_per_epoch,
+                 "steps per epoch (default: train split size / batch)");
   app.add_option("--lr", o.lr, "peak learning rate (AdamW, warm-up then cosine)")->capture_default_str();
   app.add_option("--weight-decay", o.weight_decay, "AdamW weight decay")->capture_default_str();
   app.add_option("--warmup", o.warmup, "warm-up steps")->capture_default_str();
   app.add_option("--seed", o.seed, "parameter init and training scenes")->capture_default_str();
   app.add_option("--val-count", o.val_count, "validation scenes per epoch (default: the whole split)");
-  app.add_option("--test-count", o.test_count, "test scenes for the final evaluation (default: the whole split)");
+  app.add_option("--test-count", o.test_count,
+                 "test scenes for the final evaluation (default: the whole split)");
   app.add_option("--out", o.out, "run folder, e.g. runs/loc")->required();
   app.add_flag("--resume", o.resume, "continue the run in --out from its last checkpoint");
   app.add_option("--mnist", o.mnist, "MNIST folder")->capture_default_str();
   app.add_option("--log-every", o.log_every, "steps between metric lines")->capture_default_str();
-  app.add_flag("--no-cuda-graph", o.no_cuda_graph, "CUDA: launch eagerly instead of replaying a captured step");
+  app.add_flag("--no-cuda-graph", o.no_cuda_graph,
+               "CUDA: launch eagerly instead of replaying a captured step");
   CLI11_PARSE(app, argc, argv);
   try {
     LOCDET_CHECK(o.log_every >= 1, "--log-every must be >= 1");

@@ -62,7 +62,8 @@ DetectorConfig DetectorConfig::from_json(const nlohmann::json& j) {
     c.width = j.at("image_width").get<int>();
     c.classes = j.at("classes").get<std::vector<int>>();
     c.anchor_sizes.clear();
-    for (const auto& s : j.at("anchor_sizes")) c.anchor_sizes.emplace_back(s.at(0).get<float>(), s.at(1).get<float>());
+    for (const auto& s : j.at("anchor_sizes"))
+      c.anchor_sizes.emplace_back(s.at(0).get<float>(), s.at(1).get<float>());
     c.head_convs = j.at("head_convs").get<int>();
     c.class_loss = j.at("class_loss").get<std::string>();
     c.box_loss = j.at("box_loss").get<std::string>();
@@ -87,25 +88,28 @@ DetectorConfig DetectorConfig::from_json(const nlohmann::json& j) {
 }
 
 void DetectorConfig::validate() const {
-  LOCDET_CHECK(height % 4 == 0 && width % 4 == 0 && height >= 8 && width >= 8, "input size ", height, "x", width,
-               " must be a multiple of 4 and at least 8x8 (the backbone works at stride 4)");
-  LOCDET_CHECK(!classes.empty() && classes.size() <= 10, "a detector needs 1..10 classes, got ", classes.size());
+  LOCDET_CHECK(height % 4 == 0 && width % 4 == 0 && height >= 8 && width >= 8, "input size ", height, "x",
+               width, " must be a multiple of 4 and at least 8x8 (the backbone works at stride 4)");
+  LOCDET_CHECK(!classes.empty() && classes.size() <= 10, "a detector needs 1..10 classes, got ",
+               classes.size());
   for (size_t i = 0; i < classes.size(); ++i) {
     LOCDET_CHECK(classes[i] >= 0 && classes[i] <= 9, "classes must be digits 0..9, got ", classes[i]);
-    for (size_t k = 0; k < i; ++k) LOCDET_CHECK(classes[k] != classes[i], "class ", classes[i], " is listed twice");
+    for (size_t k = 0; k < i; ++k)
+      LOCDET_CHECK(classes[k] != classes[i], "class ", classes[i], " is listed twice");
   }
-  LOCDET_CHECK(!anchor_sizes.empty() && anchor_sizes.size() <= 16, "a detector needs 1..16 anchor sizes, got ",
-               anchor_sizes.size());
+  LOCDET_CHECK(!anchor_sizes.empty() && anchor_sizes.size() <= 16,
+               "a detector needs 1..16 anchor sizes, got ", anchor_sizes.size());
   for (const auto& [w, h] : anchor_sizes)
-    LOCDET_CHECK(w > 0 && h > 0 && std::isfinite(w) && std::isfinite(h), "anchor sizes must be positive, got ", w,
-                 "x", h);
+    LOCDET_CHECK(w > 0 && h > 0 && std::isfinite(w) && std::isfinite(h),
+                 "anchor sizes must be positive, got ", w, "x", h);
   LOCDET_CHECK(head_convs >= 0 && head_convs <= 4, "head_convs must be 0..4, got ", head_convs);
   LOCDET_CHECK(class_loss == "focal" || class_loss == "bce", "unknown class loss '", class_loss,
                "': use focal or bce");
   parse_iou_kind(box_loss);
-  LOCDET_CHECK(neg_iou > 0 && neg_iou <= pos_iou && pos_iou <= 1, "need 0 < neg_iou <= pos_iou <= 1, got neg ",
-               neg_iou, " pos ", pos_iou);
-  LOCDET_CHECK(center_range > 0 && center_range <= 8, "center_range must be in (0, 8] strides, got ", center_range);
+  LOCDET_CHECK(neg_iou > 0 && neg_iou <= pos_iou && pos_iou <= 1,
+               "need 0 < neg_iou <= pos_iou <= 1, got neg ", neg_iou, " pos ", pos_iou);
+  LOCDET_CHECK(center_range > 0 && center_range <= 8, "center_range must be in (0, 8] strides, got ",
+               center_range);
   LOCDET_CHECK(prior > 0 && prior < 1, "prior must be in (0, 1), got ", prior);
   LOCDET_CHECK(focal_gamma >= 0 && std::isfinite(focal_alpha), "focal_gamma must be >= 0");
   for (float w : {class_weight, box_weight})
@@ -139,7 +143,8 @@ std::vector<float> make_anchors(int grid_h, int grid_w, int stride, const Detect
 
 }  // namespace
 
-DetectionTargets detection_targets(Graph& g, Value scene_labels, Value anchors, const DetectorConfig& config) {
+DetectionTargets detection_targets(Graph& g, Value scene_labels, Value anchors,
+                                   const DetectorConfig& config) {
   const Shape ls = g.shape(scene_labels);
   LOCDET_CHECK(ls.rank == 2 && ls[1] == kSceneLabelWords && g.info(scene_labels).dtype == DType::kI32,
                "detection_targets: scene labels must be [N, ", kSceneLabelWords, "] i32, got ", ls.str());
@@ -165,12 +170,13 @@ DetectionTargets detection_targets(Graph& g, Value scene_labels, Value anchors, 
       int32_t* gt_classes = c.outputs[1].as<int32_t>();
       int32_t* gt_count = c.outputs[2].as<int32_t>();
       cpu::scene_labels_to_gt<T>(batch, labels, map, gt_boxes, gt_classes, gt_count);
-      cpu::match_anchors<T>(batch, num_anchors, c.inputs[1].as<T>(), kG, gt_boxes, gt_classes, gt_count, T(pos_iou),
-                            T(neg_iou), c.outputs[4].as<int32_t>(), c.outputs[5].as<T>(),
+      cpu::match_anchors<T>(batch, num_anchors, c.inputs[1].as<T>(), kG, gt_boxes, gt_classes, gt_count,
+                            T(pos_iou), T(neg_iou), c.outputs[4].as<int32_t>(), c.outputs[5].as<T>(),
                             c.outputs[6].as<int32_t>(), c.outputs[3].as<int32_t>());
       cpu::count_positives<T>(batch, num_anchors, c.outputs[4].as<int32_t>(), c.outputs[7].as<T>());
-      cpu::detector_anchor_targets<T>(batch, num_anchors, classes, c.outputs[6].as<int32_t>(), c.outputs[7].as<T>(),
-                                      c.outputs[8].as<T>(), c.outputs[9].as<T>(), c.outputs[10].as<T>());
+      cpu::detector_anchor_targets<T>(batch, num_anchors, classes, c.outputs[6].as<int32_t>(),
+                                      c.outputs[7].as<T>(), c.outputs[8].as<T>(), c.outputs[9].as<T>(),
+                                      c.outputs[10].as<T>());
     });
   };
 #if defined(LOCDET_WITH_CUDA)
@@ -180,12 +186,13 @@ DetectionTargets detection_targets(Graph& g, Value scene_labels, Value anchors, 
     int32_t* gt_classes = c.outputs[1].as<int32_t>();
     int32_t* gt_count = c.outputs[2].as<int32_t>();
     cuda::scene_labels_to_gt(batch, c.inputs[0].as<SceneLabel>(), map, gt_boxes, gt_classes, gt_count, s);
-    cuda::match_anchors(batch, num_anchors, c.inputs[1].as<float>(), kG, gt_boxes, gt_classes, gt_count, pos_iou,
-                        neg_iou, c.outputs[4].as<int32_t>(), c.outputs[5].as<float>(), c.outputs[6].as<int32_t>(),
-                        c.outputs[3].as<int32_t>(), s);
+    cuda::match_anchors(batch, num_anchors, c.inputs[1].as<float>(), kG, gt_boxes, gt_classes, gt_count,
+                        pos_iou, neg_iou, c.outputs[4].as<int32_t>(), c.outputs[5].as<float>(),
+                        c.outputs[6].as<int32_t>(), c.outputs[3].as<int32_t>(), s);
     cuda::count_positives(batch, num_anchors, c.outputs[4].as<int32_t>(), c.outputs[7].as<float>(), s);
-    cuda::detector_anchor_targets(batch, num_anchors, classes, c.outputs[6].as<int32_t>(), c.outputs[7].as<float>(),
-                                  c.outputs[8].as<float>(), c.outputs[9].as<float>(), c.outputs[10].as<float>(), s);
+    cuda::detector_anchor_targets(batch, num_anchors, classes, c.outputs[6].as<int32_t>(),
+                                  c.outputs[7].as<float>(), c.outputs[8].as<float>(),
+                                  c.outputs[9].as<float>(), c.outputs[10].as<float>(), s);
   };
 #endif
   auto out = g.custom(op, {scene_labels, anchors},
@@ -206,8 +213,8 @@ DetectionTargets detection_targets(Graph& g, Value scene_labels, Value anchors, 
 NmsOutputs batched_nms(Graph& g, Value boxes, Value scores, const NmsParams& params) {
   const Shape bs = g.shape(boxes), ss = g.shape(scores);
   LOCDET_CHECK(bs.rank == 3 && bs[2] == 4, "batched_nms: boxes must be [N, A, 4], got ", bs.str());
-  LOCDET_CHECK(ss.rank == 3 && ss[0] == bs[0] && ss[1] == bs[1], "batched_nms: scores must be [N, A, C] with boxes ",
-               bs.str(), ", got ", ss.str());
+  LOCDET_CHECK(ss.rank == 3 && ss[0] == bs[0] && ss[1] == bs[1],
+               "batched_nms: scores must be [N, A, C] with boxes ", bs.str(), ", got ", ss.str());
   const int64_t batch = bs[0], num_boxes = bs[1];
   const int classes = static_cast<int>(ss[2]);
   const int max_det = params.max_det;
@@ -262,15 +269,17 @@ Detector build_detector(Graph& g, const DetectorConfig& config, Value images, Va
   const int64_t a = m.num_anchors;
 
   Value h = f.map;
-  for (int i = 0; i < config.head_convs; ++i) h = conv_bn_relu(g, h, "head.conv" + std::to_string(i), f.channels, 3, 1);
+  for (int i = 0; i < config.head_convs; ++i)
+    h = conv_bn_relu(g, h, "head.conv" + std::to_string(i), f.channels, 3, 1);
   const int per_anchor = classes + 4;
   Value ow = g.parameter("head.out.weight", {k * per_anchor, f.channels, 1, 1}, Init::kXavierUniform);
   Value ob = g.parameter("head.out.bias", {k * per_anchor}, Init::kZeros);
   Value rows = g.reshape(to_cells(g, g.conv2d(h, ow, ob, 1, 0)), {batch * a, per_anchor});
   // The prior as a fixed offset (equivalent to RetinaNet's bias init, with a zero-init bias).
   const float prior_logit = -std::log((1.0f - config.prior) / config.prior);
-  Value class_rows = g.add(g.slice(rows, 1, 0, classes),
-                           g.constant("head.class_prior", {classes}, std::vector<float>(classes, prior_logit)));
+  Value class_rows =
+      g.add(g.slice(rows, 1, 0, classes),
+            g.constant("head.class_prior", {classes}, std::vector<float>(classes, prior_logit)));
   m.class_logits = g.reshape(class_rows, {batch, a, classes});
   Value raw = g.reshape(g.slice(rows, 1, classes, 4), {batch, a, 4});
 
@@ -282,14 +291,15 @@ Detector build_detector(Graph& g, const DetectorConfig& config, Value images, Va
   g.mark_output(m.boxes);
   if (!scene_labels) return m;
 
-  LOCDET_CHECK(g.shape(scene_labels)[0] == batch, "detector: ", g.shape(scene_labels)[0], " labels for ", batch,
-               " images");
+  LOCDET_CHECK(g.shape(scene_labels)[0] == batch, "detector: ", g.shape(scene_labels)[0], " labels for ",
+               batch, " images");
   DetectionTargets t = detection_targets(g, scene_labels, m.anchors, config);
   Value per_element = config.class_loss == "focal"
                           ? g.sigmoid_focal(class_rows, t.cls_target, config.focal_alpha, config.focal_gamma)
                           : g.bce_with_logits(class_rows, t.cls_target);
   m.class_loss = g.sum(g.mul(per_element, g.reshape(t.cls_weight, {batch * a, 1})));
-  Value per_box = iou_loss(g, g.reshape(m.boxes, {batch * a, 4}), t.target_boxes, parse_iou_kind(config.box_loss));
+  Value per_box =
+      iou_loss(g, g.reshape(m.boxes, {batch * a, 4}), t.target_boxes, parse_iou_kind(config.box_loss));
   m.box_loss = g.sum(g.mul(per_box, t.box_weight));
   m.loss = g.add(g.scale(m.class_loss, config.class_weight), g.scale(m.box_loss, config.box_weight));
   m.num_pos = t.num_pos;

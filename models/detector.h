@@ -27,7 +27,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,8 +40,8 @@ namespace locdet::models {
 
 struct DetectorConfig {
   BackboneConfig backbone;
-  int height = 48, width = 60;                     // input size
-  std::vector<int> classes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};  // class index -> digit
+  int height = 48, width = 60;                                                        // input size
+  std::vector<int> classes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};                          // class index -> digit
   std::vector<std::pair<float, float>> anchor_sizes = {{8, 12}, {11, 16}, {15, 20}};  // (w, h) pixels
   int head_convs = 1;
   std::string class_loss = "focal";  // focal | bce
@@ -65,10 +64,10 @@ struct DetectorConfig {
 struct Detector {
   int grid_h = 0, grid_w = 0, stride = 4;
   int64_t num_anchors = 0;
-  Value anchors;        // [A, 4] xyxy pixels (constant)
-  Value class_logits;   // [N, A, classes]
-  Value scores;         // [N, A, classes] sigmoid(class_logits)
-  Value boxes;          // [N, A, 4] xyxy pixels
+  Value anchors;       // [A, 4] xyxy pixels (constant)
+  Value class_logits;  // [N, A, classes]
+  Value scores;        // [N, A, classes] sigmoid(class_logits)
+  Value boxes;         // [N, A, 4] xyxy pixels
   // With labels: the loss and its parts ([1] each), and positives per image ([N]).
   Value loss, class_loss, box_loss, num_pos;
   // With labels, for tests and diagnostics: the matching.

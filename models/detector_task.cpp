@@ -68,8 +68,8 @@ void DetectorRun::validate() const {
   LOCDET_CHECK(preset.height == model.height && preset.width == model.width, "preset '", preset.name, "' is ",
                preset.height, "x", preset.width, " but the model expects ", model.height, "x", model.width);
   for (int digit : preset.classes)
-    LOCDET_CHECK(std::find(model.classes.begin(), model.classes.end(), digit) != model.classes.end(), "preset '",
-                 preset.name, "' has digit ", digit, " but the model has no class for it");
+    LOCDET_CHECK(std::find(model.classes.begin(), model.classes.end(), digit) != model.classes.end(),
+                 "preset '", preset.name, "' has digit ", digit, " but the model has no class for it");
   LOCDET_CHECK(batch >= 1 && batch <= 4096, "--batch must be 1..4096, got ", batch);
   LOCDET_CHECK(epochs >= 1, "--epochs must be >= 1, got ", epochs);
   LOCDET_CHECK(lr > 0 && std::isfinite(lr), "--lr must be > 0, got ", lr);
@@ -77,8 +77,9 @@ void DetectorRun::validate() const {
   LOCDET_CHECK(val_count >= 0, "--val-count must be >= 0, got ", val_count);
 }
 
-std::vector<std::pair<float, float>> choose_detector_anchors(const data::DigitBank& bank, const data::Preset& preset,
-                                                             int k, int scenes, double* mean_iou) {
+std::vector<std::pair<float, float>> choose_detector_anchors(const data::DigitBank& bank,
+                                                             const data::Preset& preset, int k, int scenes,
+                                                             double* mean_iou) {
   LOCDET_CHECK(k >= 1 && k <= 16, "--anchors must be 1..16, got ", k);
   scenes = static_cast<int>(std::min<int64_t>(scenes, data::split_size(preset, data::Split::kTrain)));
   data::SceneSource source(bank, preset, data::Split::kTrain);
@@ -92,7 +93,8 @@ std::vector<std::pair<float, float>> choose_detector_anchors(const data::DigitBa
   if (mean_iou) *mean_iou = cpu::mean_best_anchor_iou(wh, sizes);
   std::vector<std::pair<float, float>> out;
   for (const auto& [w, h] : sizes)
-    out.emplace_back(static_cast<float>(std::round(w * 100) / 100), static_cast<float>(std::round(h * 100) / 100));
+    out.emplace_back(static_cast<float>(std::round(w * 100) / 100),
+                     static_cast<float>(std::round(h * 100) / 100));
   return out;
 }
 
@@ -133,7 +135,9 @@ nlohmann::json DetectorTrainer::read_losses() const {
           {"positives_per_image", pos.empty() ? 0.0 : total / pos.size()}};
 }
 
-float DetectorTrainer::read_lr() const { return executor_->read_scalar(lr_); }
+float DetectorTrainer::read_lr() const {
+  return executor_->read_scalar(lr_);
+}
 
 int64_t DetectorTrainer::steps_done() const {
   int64_t step = 0;
@@ -186,8 +190,9 @@ std::vector<std::vector<Detection>> DetectorPredictor::predict(const float* imag
 std::string read_checkpoint_task(const std::string& path) {
   const SafeTensorsFile file = read_safetensors(path);
   auto task = file.metadata.find(kMetaTask);
-  LOCDET_CHECK(task != file.metadata.end() && file.metadata.count(kMetaRun), "'", path,
-               "' is a safetensors file without locdet's run metadata; pass a checkpoint written by train_gpu");
+  LOCDET_CHECK(
+      task != file.metadata.end() && file.metadata.count(kMetaRun), "'", path,
+      "' is a safetensors file without locdet's run metadata; pass a checkpoint written by train_gpu");
   return task->second;
 }
 
@@ -195,8 +200,9 @@ DetectorRun read_detector_run_from_checkpoint(const std::string& path) {
   const SafeTensorsFile file = read_safetensors(path);
   auto task = file.metadata.find(kMetaTask);
   auto run = file.metadata.find(kMetaRun);
-  LOCDET_CHECK(task != file.metadata.end() && run != file.metadata.end(), "'", path,
-               "' is a safetensors file without locdet's run metadata; pass a checkpoint written by train_gpu");
+  LOCDET_CHECK(
+      task != file.metadata.end() && run != file.metadata.end(), "'", path,
+      "' is a safetensors file without locdet's run metadata; pass a checkpoint written by train_gpu");
   LOCDET_CHECK(task->second == "detect", "'", path, "' is a checkpoint of a '", task->second,
                "' model; this needs a detector (train_gpu --task detect)");
   try {
@@ -231,7 +237,8 @@ void score_grid(const SceneLabel& label, const std::vector<Detection>& detection
                 GridScore* score) {
   const int rows = preset.grid_rows, cols = preset.grid_cols;
   const std::vector<float> grid = data::label_grid(label, preset.height, preset.width, rows, cols);
-  const float cell_w = static_cast<float>(preset.width) / cols, cell_h = static_cast<float>(preset.height) / rows;
+  const float cell_w = static_cast<float>(preset.width) / cols,
+              cell_h = static_cast<float>(preset.height) / rows;
   for (int r = 0; r < rows; ++r) {
     for (int c = 0; c < cols; ++c) {
       const float* t = &grid[static_cast<size_t>(r * cols + c) * 6];
@@ -293,11 +300,12 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
         evaluator.add_ground_truth(image, cls, eval::CocoBox::from_xyxy(box[0], box[1], box[2], box[3]));
       }
       for (const Detection& d : detections[b])
-        evaluator.add_detection(image, d.cls, eval::CocoBox::from_xyxy(d.box[0], d.box[1], d.box[2], d.box[3]),
-                                d.score);
+        evaluator.add_detection(image, d.cls,
+                                eval::CocoBox::from_xyxy(d.box[0], d.box[1], d.box[2], d.box[3]), d.score);
       if (has_grid) score_grid(label, detections[b], preset, &grid);
       if (kept && static_cast<int64_t>(kept->size()) < keep)
-        kept->push_back({std::vector<float>(scenes.image(b), scenes.image(b) + pixels), label, detections[b]});
+        kept->push_back(
+            {std::vector<float>(scenes.image(b), scenes.image(b) + pixels), label, detections[b]});
     }
   }
   DetectionEvaluation result;
@@ -311,10 +319,12 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
   return result;
 }
 
-void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom, float min_score) {
+void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom,
+                     float min_score) {
   for (const Detection& d : detections) {
     if (d.score < min_score) continue;
-    const int x0 = static_cast<int>(std::lround(d.box[0] * zoom)), y0 = static_cast<int>(std::lround(d.box[1] * zoom));
+    const int x0 = static_cast<int>(std::lround(d.box[0] * zoom)),
+              y0 = static_cast<int>(std::lround(d.box[1] * zoom));
     io::draw_rect(image, x0, y0, static_cast<int>(std::lround(d.box[2] * zoom)),
                   static_cast<int>(std::lround(d.box[3] * zoom)), io::kRed);
     char text[32];

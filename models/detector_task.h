@@ -3,9 +3,8 @@
 // evaluate and predict are thin command-line layers over this (as for the localizer).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,8 +43,9 @@ struct DetectorRun {
 // distance 1 - IoU of centre-aligned boxes (cpu::choose_anchor_sizes), sorted by area and
 // rounded to 1/100 pixel. *mean_iou (optional) = mean best centre-aligned IoU of a box with
 // its closest size.
-std::vector<std::pair<float, float>> choose_detector_anchors(const data::DigitBank& bank, const data::Preset& preset,
-                                                             int k, int scenes = 2000, double* mean_iou = nullptr);
+std::vector<std::pair<float, float>> choose_detector_anchors(const data::DigitBank& bank,
+                                                             const data::Preset& preset, int k,
+                                                             int scenes = 2000, double* mean_iou = nullptr);
 
 // The training graph: scene feed -> detector -> targets + loss -> backward -> AdamW.
 class DetectorTrainer {
@@ -110,14 +110,16 @@ struct DetectionEvaluation {
 // them. The first `keep` scenes land in *kept (overlays).
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
-                                      int64_t count, int keep = 0, std::vector<DetectionSample>* kept = nullptr);
+                                      int64_t count, int keep = 0,
+                                      std::vector<DetectionSample>* kept = nullptr);
 
 // A grid of scenes: ground truth in green, detections with score >= min_score in red with
 // "digit score".
 void write_detector_overlay(const std::string& path, const std::vector<DetectionSample>& samples, int height,
                             int width, float min_score = 0.3f, int columns = 8, int zoom = 3);
 // One image with its detections (predict): boxes in the image's own pixels.
-void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom, float min_score);
+void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom,
+                     float min_score);
 
 // The detector run a checkpoint was trained with. Throws when it is not a detector checkpoint.
 DetectorRun read_detector_run_from_checkpoint(const std::string& path);

@@ -106,10 +106,12 @@ TEST(ModelDetector, DetectionTargetsOnHandMadeScenes) {
   Value labels = g.input("labels", {3, models::kSceneLabelWords}, DType::kI32);
   std::vector<float> anchors;
   for (int y = 0; y < 4; ++y)
-    for (int x = 0; x < 5; ++x) anchors.insert(anchors.end(), {4.0f * x - 2, 4.0f * y - 2, 4.0f * x + 6, 4.0f * y + 6});
+    for (int x = 0; x < 5; ++x)
+      anchors.insert(anchors.end(), {4.0f * x - 2, 4.0f * y - 2, 4.0f * x + 6, 4.0f * y + 6});
   Value anchor_values = g.constant("anchors", {20, 4}, anchors);
   models::DetectionTargets t = models::detection_targets(g, labels, anchor_values, config);
-  for (Value v : {t.assigned, t.target_class, t.target_boxes, t.num_pos, t.cls_target, t.cls_weight, t.box_weight})
+  for (Value v :
+       {t.assigned, t.target_class, t.target_boxes, t.num_pos, t.cls_target, t.cls_weight, t.box_weight})
     g.mark_output(v);
   Executor ex(std::move(g));
   // Image 0: digit 7 exactly on anchor 7 = (1, 2) (IoU 1; its four side neighbours have IoU
@@ -117,12 +119,13 @@ TEST(ModelDetector, DetectionTargetsOnHandMadeScenes) {
   // Image 1: empty: every anchor negative.
   // Image 2: digit 3, a 4x4 box centred between anchors 12 and 13 (IoU 0.25 with both, below
   // neg_iou): only its best anchor is forced positive, the lower index on the tie.
-  const std::vector<SceneLabel> scenes = {make_label({{7, {6, 2, 14, 10}}, {5, {0, 0, 4, 4}}}), make_label({}),
-                                          make_label({{3, {10, 8, 14, 12}}})};
+  const std::vector<SceneLabel> scenes = {make_label({{7, {6, 2, 14, 10}}, {5, {0, 0, 4, 4}}}),
+                                          make_label({}), make_label({{3, {10, 8, 14, 12}}})};
   ex.write_i32(labels, label_words(scenes));
   ex.step();
   const auto assigned = ex.read_i32(t.assigned), cls = ex.read_i32(t.target_class);
-  const auto num_pos = ex.read(t.num_pos), cls_weight = ex.read(t.cls_weight), box_weight = ex.read(t.box_weight);
+  const auto num_pos = ex.read(t.num_pos), cls_weight = ex.read(t.cls_weight),
+             box_weight = ex.read(t.box_weight);
   const auto onehot = ex.read(t.cls_target), boxes = ex.read(t.target_boxes);
   EXPECT_EQ(num_pos, std::vector<float>({1, 0, 1}));
   const float gt0[4] = {6, 2, 14, 10};
@@ -147,7 +150,8 @@ TEST(ModelDetector, DetectionTargetsOnHandMadeScenes) {
   EXPECT_EQ(ignored, 4);
   EXPECT_EQ(assigned[7], 0);
   EXPECT_EQ(std::vector<float>(boxes.begin() + 28, boxes.begin() + 32), std::vector<float>({6, 2, 14, 10}));
-  EXPECT_EQ(std::vector<float>(boxes.begin() + 4 * 52, boxes.begin() + 4 * 53), std::vector<float>({10, 8, 14, 12}));
+  EXPECT_EQ(std::vector<float>(boxes.begin() + 4 * 52, boxes.begin() + 4 * 53),
+            std::vector<float>({10, 8, 14, 12}));
 }
 
 // Autodiff through the whole detector (backbone, head, decode, targets, focal/BCE and IoU
@@ -177,14 +181,15 @@ TEST(ModelDetector, GradientsMatchFiniteDifferencesInDouble) {
     std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
     std::vector<float> pixels(2 * 16 * 20);
     for (float& p : pixels) p = uniform(rng);
-    const auto words = label_words({make_label({{4, {2, 1, 9, 10}}, {9, {11, 5, 19, 15}}}),
-                                    make_label({{0, {5.5f, 3, 12, 12.5f}}})});
+    const auto words = label_words(
+        {make_label({{4, {2, 1, 9, 10}}, {9, {11, 5, 19, 15}}}), make_label({{0, {5.5f, 3, 12, 12.5f}}})});
     check_gradients(std::move(g), m.loss, {{images, pixels}}, {{labels, words}}, 6, /*h=*/1e-7);
   }
 }
 
 TEST(ModelDetector, OverfitsAHandfulOfScenesOnCpu) {
-  if (!std::filesystem::exists(data::default_mnist_dir())) GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
+  if (!std::filesystem::exists(data::default_mnist_dir()))
+    GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
   constexpr int kBatch = 8;
   const data::Preset preset = data::find_preset("det10");
   data::SceneSource source(bank(), preset, data::Split::kTrain);
@@ -223,7 +228,8 @@ TEST(ModelDetector, OverfitsAHandfulOfScenesOnCpu) {
     const SceneLabel& l = scenes.labels[b];
     coco.add_image(b);
     for (int k = 0; k < l.count; ++k)
-      coco.add_ground_truth(b, l.cls[k], eval::CocoBox::from_xyxy(l.box[k][0], l.box[k][1], l.box[k][2], l.box[k][3]));
+      coco.add_ground_truth(b, l.cls[k],
+                            eval::CocoBox::from_xyxy(l.box[k][0], l.box[k][1], l.box[k][2], l.box[k][3]));
     for (const auto& d : detections[b])
       coco.add_detection(b, d.cls, eval::CocoBox::from_xyxy(d.box[0], d.box[1], d.box[2], d.box[3]), d.score);
   }
@@ -233,7 +239,8 @@ TEST(ModelDetector, OverfitsAHandfulOfScenesOnCpu) {
 }
 
 TEST(ModelDetector, AnchorSizesAreDeterministicAndCoverTheBoxes) {
-  if (!std::filesystem::exists(data::default_mnist_dir())) GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
+  if (!std::filesystem::exists(data::default_mnist_dir()))
+    GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
   const data::Preset preset = data::find_preset("det10");
   double mean_iou = 0;
   const auto a = models::choose_detector_anchors(bank(), preset, 3, 300, &mean_iou);
@@ -246,7 +253,8 @@ TEST(ModelDetector, AnchorSizesAreDeterministicAndCoverTheBoxes) {
 
 // --resume on the CPU, as for the localizer: 3 + 3 steps through a checkpoint equal 6 steps.
 TEST(ModelDetector, ResumedTrainingEqualsUninterruptedTraining) {
-  if (!std::filesystem::exists(data::default_mnist_dir())) GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
+  if (!std::filesystem::exists(data::default_mnist_dir()))
+    GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
   models::DetectorRun run;
   run.preset = data::find_preset("inf265-det");
   run.model.classes = {0, 1};
@@ -255,7 +263,8 @@ TEST(ModelDetector, ResumedTrainingEqualsUninterruptedTraining) {
   run.epochs = 1;
   run.steps_per_epoch = 6;
   run.warmup_steps = 2;
-  const std::string path = (std::filesystem::temp_directory_path() / "locdet_detector_resume.safetensors").string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "locdet_detector_resume.safetensors").string();
 
   models::DetectorTrainer straight(run, bank(), Device::kCpu);
   for (int s = 0; s < 6; ++s) straight.step();
@@ -273,7 +282,8 @@ TEST(ModelDetector, ResumedTrainingEqualsUninterruptedTraining) {
   EXPECT_EQ(resumed.read_losses().dump(), straight.read_losses().dump());
   for (Value v : straight.executor().graph().persistent_state()) {
     const std::string& name = straight.executor().graph().info(v).name;
-    EXPECT_EQ(straight.executor().read_bytes(v), resumed.executor().read_bytes(resumed.executor().graph().find(name)))
+    EXPECT_EQ(straight.executor().read_bytes(v),
+              resumed.executor().read_bytes(resumed.executor().graph().find(name)))
         << name;
   }
 }

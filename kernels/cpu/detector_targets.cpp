@@ -16,13 +16,14 @@ void detector_anchor_targets(int batch, int64_t num_anchors, int num_classes, co
                              const T* num_pos, T* cls_target, T* cls_weight, T* box_weight) {
   const int64_t total = batch * num_anchors;
   for (int64_t i = 0; i < total; ++i) {
-    locdet::detector_anchor_targets(batch, num_pos, target_class[i], num_classes, cls_target + i * num_classes,
-                                    cls_weight + i, box_weight + i);
+    locdet::detector_anchor_targets(batch, num_pos, target_class[i], num_classes,
+                                    cls_target + i * num_classes, cls_weight + i, box_weight + i);
   }
 }
 
-#define LOCDET_INSTANTIATE(T)                                                                              \
-  template void scene_labels_to_gt<T>(int, const SceneLabel*, const DetectorClassMap&, T*, int32_t*, int32_t*); \
+#define LOCDET_INSTANTIATE(T)                                                                        \
+  template void scene_labels_to_gt<T>(int, const SceneLabel*, const DetectorClassMap&, T*, int32_t*, \
+                                      int32_t*);                                                     \
   template void detector_anchor_targets<T>(int, int64_t, int, const int32_t*, const T*, T*, T*, T*);
 LOCDET_INSTANTIATE(float)
 LOCDET_INSTANTIATE(double)

@@ -18,15 +18,15 @@ __global__ void detector_anchor_targets_kernel(int batch, int64_t num_anchors, i
                                                float* cls_target, float* cls_weight, float* box_weight) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= batch * num_anchors) return;
-  ::locdet::detector_anchor_targets(batch, num_pos, target_class[i], num_classes, cls_target + i * num_classes,
-                                    cls_weight + i, box_weight + i);
+  ::locdet::detector_anchor_targets(batch, num_pos, target_class[i], num_classes,
+                                    cls_target + i * num_classes, cls_weight + i, box_weight + i);
 }
 }  // namespace
 
 void scene_labels_to_gt(int batch, const SceneLabel* labels, const DetectorClassMap& map, float* gt_boxes,
                         int32_t* gt_classes, int32_t* gt_count, cudaStream_t stream) {
   scene_labels_to_gt_kernel<<<(batch + 127) / 128, 128, 0, stream>>>(batch, labels, map, gt_boxes, gt_classes,
-                                                                      gt_count);
+                                                                     gt_count);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -35,8 +35,9 @@ void detector_anchor_targets(int batch, int64_t num_anchors, int num_classes, co
                              cudaStream_t stream) {
   const int64_t total = batch * num_anchors;
   const int threads = 256;
-  detector_anchor_targets_kernel<<<static_cast<unsigned>((total + threads - 1) / threads), threads, 0, stream>>>(
-      batch, num_anchors, num_classes, target_class, num_pos, cls_target, cls_weight, box_weight);
+  detector_anchor_targets_kernel<<<static_cast<unsigned>((total + threads - 1) / threads), threads, 0,
+                                   stream>>>(batch, num_anchors, num_classes, target_class, num_pos,
+                                             cls_target, cls_weight, box_weight);
   CUDA_CHECK_LAUNCH();
 }
 
