@@ -31,6 +31,22 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return out.str();
 }
 
+// A JSON list of non-negative integers. nlohmann's get<std::vector<int64_t>>() would cast
+// 1e30 or -1.5 to an integer, which is undefined behaviour (found by fuzzing).
+std::vector<int64_t> integer_list(const nlohmann::json& j, const std::string& path, const std::string& name,
+                                  const char* field) {
+  LOCDET_CHECK(j.is_array(), "checkpoint ", path, ": tensor '", name, "' has a ", field, " that is not a list");
+  std::vector<int64_t> out;
+  for (const auto& item : j) {
+    LOCDET_CHECK(item.is_number_integer() && (item.is_number_unsigned() || item.get<int64_t>() >= 0) &&
+                     (!item.is_number_unsigned() || item.get<uint64_t>() <= (uint64_t{1} << 62)),
+                 "checkpoint ", path, ": tensor '", name, "' has a ", field,
+                 " entry that is not a non-negative integer: ", item.dump());
+    out.push_back(item.is_number_unsigned() ? static_cast<int64_t>(item.get<uint64_t>()) : item.get<int64_t>());
+  }
+  return out;
+}
+
 bool is_optim(const std::string& name) {
   return name.rfind("optim.", 0) == 0;
 }
@@ -100,11 +116,14 @@ SafeTensorsFile parse_safetensors(const void* file_data, size_t size, const std:
       }
       SafeTensor t;
       t.dtype = parse_dtype(it->at("dtype").get<std::string>(), path, it.key());
-      t.shape = it->at("shape").get<std::vector<int64_t>>();
-      auto off = it->at("data_offsets").get<std::vector<uint64_t>>();
+      t.shape = integer_list(it->at("shape"), path, it.key(), "shape");
+      const std::vector<int64_t> signed_off = integer_list(it->at("data_offsets"), path, it.key(), "data_offsets");
+      const std::vector<uint64_t> off(signed_off.begin(), signed_off.end());
       int64_t numel = 1;
       for (int64_t d : t.shape) {
-        LOCDET_CHECK(d >= 0, "checkpoint ", path, ": tensor '", it.key(), "' has a negative dim");
+        // Checked: dims like 2^32 x 2^32 x 2^32 overflow int64 (found by fuzzing).
+        LOCDET_CHECK(d == 0 || numel <= (int64_t{1} << 48) / d, "checkpoint ", path, ": tensor '", it.key(),
+                     "' has an implausible shape ", shape_str(t.shape));
         numel *= d;
       }
       LOCDET_CHECK(off.size() == 2 && off[0] <= off[1], "checkpoint ", path, ": tensor '", it.key(),
