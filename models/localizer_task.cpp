@@ -74,6 +74,28 @@ void LocalizerRun::validate() const {
   LOCDET_CHECK(val_count >= 0, "--val-count must be >= 0, got ", val_count);
 }
 
+void fit_anchor_to_preset(LocalizerConfig& config, const data::DigitBank& bank, const data::Preset& preset,
+                          int samples) {
+  data::SceneSource source(bank, preset, data::Split::kTrain);
+  data::SceneBatch scenes;
+  data::render_scenes_cpu(preset, data::Split::kTrain, /*seed=*/0, source, 0, samples, &scenes,
+                          data::SceneMode::kEndless);
+  std::vector<float> widths, heights;
+  for (const SceneLabel& label : scenes.labels) {
+    for (int k = 0; k < label.count; ++k) {
+      widths.push_back((label.box[k][2] - label.box[k][0]) / preset.width);
+      heights.push_back((label.box[k][3] - label.box[k][1]) / preset.height);
+    }
+  }
+  LOCDET_CHECK(!widths.empty(), "preset '", preset.name, "' rendered no digits in ", samples, " scenes");
+  auto median = [](std::vector<float>& v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  config.anchor_w = median(widths);
+  config.anchor_h = median(heights);
+}
+
 // ---- training ---------------------------------------------------------------------------
 
 LocalizerTrainer::LocalizerTrainer(const LocalizerRun& run, const data::DigitBank& bank, Device device,

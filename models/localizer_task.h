@@ -37,6 +37,11 @@ struct LocalizerRun {
   void validate() const;
 };
 
+// Sets the model's anchor (the box size the head starts from) to the median width and
+// height of the digit boxes in `samples` rendered training scenes (deterministic).
+void fit_anchor_to_preset(LocalizerConfig& config, const data::DigitBank& bank, const data::Preset& preset,
+                          int samples = 2000);
+
 // The training graph: scene feed -> localizer -> loss -> backward -> AdamW, one step per call.
 class LocalizerTrainer {
  public:

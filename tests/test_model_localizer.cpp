@@ -115,6 +115,22 @@ TEST(ModelLocalizer, OverfitsAHandfulOfScenesOnCpu) {
   EXPECT_GT(iou_sum / present, 0.75) << "mean IoU on the memorized scenes";
 }
 
+TEST(ModelLocalizer, AnchorIsFittedToThePresetsBoxes) {
+  if (!std::filesystem::exists(data::default_mnist_dir())) GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
+  static const data::DigitBank bank = data::DigitBank::from_mnist(data::load_mnist(data::default_mnist_dir()));
+  models::LocalizerConfig config;
+  // ayulockin-loc: every box is the unscaled 28x28 patch on a 100x100 canvas.
+  models::fit_anchor_to_preset(config, bank, data::find_preset("ayulockin-loc"), 200);
+  EXPECT_FLOAT_EQ(config.anchor_w, 0.28f);
+  EXPECT_FLOAT_EQ(config.anchor_h, 0.28f);
+  // inf265-loc: tight ink boxes of digits scaled 0.6-1.3x on 48x60.
+  models::fit_anchor_to_preset(config, bank, data::find_preset("inf265-loc"), 500);
+  EXPECT_GT(config.anchor_w, 0.15f);
+  EXPECT_LT(config.anchor_w, 0.5f);
+  EXPECT_GT(config.anchor_h, 0.3f);
+  EXPECT_LT(config.anchor_h, 0.7f);
+}
+
 // Autodiff through the whole localizer (backbone, per-cell head, custom cell ops, targets,
 // every loss term) against finite differences in double, for each box loss. CIoU is left
 // out on purpose: its gradient holds alpha constant (as torchvision and the paper do), so it
