@@ -395,11 +395,15 @@ int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
 
 int train(Options o, const CLI::App& app) {
   check_resume_flags(o, app);
+  auto check_task = [&] {
+    if (o.task != "localize" && o.task != "detect")
+      locdet::fail("unknown --task '", o.task, "': use localize or detect");
+  };
+  if (!o.resume) check_task();  // before the run folder is created
   const locdet::Device device = choose_device(o.device);
   locdet::RunDir dir(o.out, o.resume);
   if (o.resume) o.task = dir.read_json("config.json").at("task").get<std::string>();
-  if (o.task != "localize" && o.task != "detect")
-    locdet::fail("unknown --task '", o.task, "': use localize or detect");
+  check_task();
   const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(o.mnist));
   return o.task == "detect" ? train_detector(o, device, dir, bank) : train_localizer(o, device, dir, bank);
 }
