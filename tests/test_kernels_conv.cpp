@@ -76,7 +76,12 @@ TEST_P(ConvGrad, ForwardMatchesDirectAndBackwardMatchesFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(KernelsConv, ConvGrad,
                          ::testing::Values(ConvCase{1, 0, 3}, ConvCase{1, 1, 3}, ConvCase{2, 0, 3},
                                            ConvCase{2, 1, 3}, ConvCase{1, 0, 1}, ConvCase{2, 0, 1},
-                                           ConvCase{1, 2, 5}));
+                                           ConvCase{1, 2, 5}),
+                         [](const ::testing::TestParamInfo<ConvCase>& info) {
+                           const ConvCase& c = info.param;
+                           return "k" + std::to_string(c.r) + "_stride" + std::to_string(c.stride) + "_pad" +
+                                  std::to_string(c.pad);
+                         });
 
 TEST(KernelsConv, HandComputedForward) {
   // 1 channel 3x3 input, 2x2 filter of ones, bias 0.5: each output is a 2x2 window sum + 0.5.

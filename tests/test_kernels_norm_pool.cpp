@@ -96,7 +96,12 @@ TEST_P(MaxPoolGrad, BackwardMatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(KernelsPool, MaxPoolGrad,
                          ::testing::Values(PoolCase{2, 2, 0}, PoolCase{3, 2, 1}, PoolCase{3, 1, 1},
-                                           PoolCase{2, 1, 0}));
+                                           PoolCase{2, 1, 0}),
+                         [](const ::testing::TestParamInfo<PoolCase>& info) {
+                           const PoolCase& c = info.param;
+                           return "k" + std::to_string(c.kernel) + "_stride" + std::to_string(c.stride) + "_pad" +
+                                  std::to_string(c.pad);
+                         });
 
 TEST(KernelsPool, MaxPoolHandValues) {
   Pool2dDims d{1, 1, 4, 4, 2, 2, 0};
