@@ -41,10 +41,13 @@ for target in "${targets[@]}"; do
   artifacts="$build_dir/fuzz-artifacts/$target"
   mkdir -p "$artifacts"
   printf '\n== %s: %s s\n' "$target" "$seconds"
+  # Past findings are loaded (and so re-run) first, with the seeds.
+  regressions=()
+  [ -d "tests/fuzz/regressions/$target" ] && regressions=("tests/fuzz/regressions/$target")
   dict=()
   [ -f "tests/fuzz/$target.dict" ] && dict=(-dict="tests/fuzz/$target.dict")
   if ! "$build_dir/bin/$target" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-      -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" "tests/fuzz/corpus/$target" 2>"$work.log"; then
+      -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" "tests/fuzz/corpus/$target" "${regressions[@]}" 2>"$work.log"; then
     tail -n 60 "$work.log"
     echo "fuzz.sh: $target FAILED; the input is in $artifacts/ (replay: $build_dir/bin/$target FILE)" >&2
     status=1

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # The test command: set-up, build (CUDA sources compiled whenever nvcc is found), every
-# test, then the CPU tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
-# CUDA tests skip where no GPU is present; tools/gpu_check.sh runs them on a GPU host.
+# test (unit tests + the command-line tests in tests/cli), then the CPU tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer, then a short
+# run of each fuzzer (tools/fuzz.sh). CUDA tests skip where no GPU is present;
+# tools/gpu_check.sh runs them (and compute-sanitizer) on a GPU host.
 #   tools/test.sh            everything
-#   tools/test.sh --quick    skip the sanitizer build
+#   tools/test.sh --quick    skip the sanitizer builds and the fuzzers
+# LOCDET_FUZZ_SECONDS (default 15) sets each fuzzer's time. Each stage prints its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 jobs=$(nproc)
-step() { printf '\n== %s\n' "$*"; }
+stage_name=""
+stage_start=$SECONDS
+timings=""
+step() {
+  if [ -n "$stage_name" ]; then timings+=$(printf '%5ds  %s' $((SECONDS - stage_start)) "$stage_name")$'\n'; fi
+  stage_name=$*
+  stage_start=$SECONDS
+  printf '\n== %s\n' "$*"
+}
 
 step "bootstrap"
 tools/bootstrap.sh
@@ -31,6 +42,28 @@ if [ "$quick" = 0 ]; then
   # OpenMP's runtime keeps thread stacks alive at exit, which LeakSanitizer reports; leaks
   # in our code are still caught by the tests that run without OpenMP threads.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest --output-on-failure -j "$jobs")
+     ctest --output-on-failure -j "$jobs" -LE cli)
+
+  # ThreadSanitizer with clang + LLVM's libomp, not GCC + libgomp: libgomp is not built
+  # with TSan, so TSan cannot see its barriers and reports every OpenMP parallel loop as a
+  # race (false positives). libomp with the Archer tool (OMP_TOOL_LIBRARIES=libarcher.so,
+  # Debian's libomp-14-dev) tells TSan about OpenMP's synchronization, so the OpenMP
+  # kernels run with 2 threads and real races in them are still found. OpenBLAS's own
+  # threads are not instrumented (ignore_noninstrumented_modules); the CPU kernels call it
+  # single-threaded anyway.
+  step "configure + build CPU tests with ThreadSanitizer (build-tsan/, clang + libomp + Archer)"
+  CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCDET_CUDA=OFF \
+    -DLOCDET_TSAN=ON
+  cmake --build build-tsan -j "$jobs" --target locdet_tests
+  step "tests under ThreadSanitizer"
+  archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | tail -n 1)
+  [ -n "$archer" ] || { echo "libarcher.so not found (apt-get install libomp-dev)"; exit 1; }
+  (cd build-tsan && OMP_NUM_THREADS=2 OMP_TOOL_LIBRARIES="$archer" \
+     TSAN_OPTIONS="halt_on_error=1:ignore_noninstrumented_modules=1:second_deadlock_stack=1" \
+     ctest --output-on-failure -j "$jobs" -LE cli)
+
+  step "fuzzers (tools/fuzz.sh, ${LOCDET_FUZZ_SECONDS:-15} s each)"
+  LOCDET_JOBS=$jobs tools/fuzz.sh --seconds "${LOCDET_FUZZ_SECONDS:-15}"
 fi
 step "all tests passed"
+printf '\nstage times:\n%s' "$timings"
