@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch twins of locdet's models: an independent oracle for tests and the peer in benchmarks.
 
-  bench-train      the `bench train` small CNN (apps/bench/train_bench.cpp), one training step
+  bench-train      [--device cpu|cuda] [--compile] [--batch 64] [--steps 20] [--threads 2]
+                   the `bench train` small CNN (apps/bench/train_bench.cpp), one training step
                    (forward, BCE + CE + smooth-L1 loss, backward, AdamW) per iteration; prints
                    images_per_second like our bench.
-  bench-localizer  the localizer's training step (models/localizer.cpp: small backbone +
+  bench-localizer  [same flags, --width 16 --model small]
+                   the localizer's training step (models/localizer.cpp: small backbone +
                    per-cell head, seed-1 loss with GIoU, AdamW) on a fixed batch; the twin of
                    `bench localizer`. Our step also renders its scenes (~2 ms of a 64-batch
                    step); this one reads a fixed tensor.
@@ -281,9 +283,10 @@ def giou_loss(p, g):
     return 1 - (iou - (area_c - uni) / (area_c + K_BOX_EPS))
 
 
-def localizer_loss(model, images, targets):
-    """The seed-1 loss with GIoU and the default weights (1, 1, 1, 2); returns (loss, parts)."""
-    cfg = model.config
+def localizer_loss(model, images, targets, cfg=None):
+    """The seed-1 loss with GIoU and the default weights (1, 1, 1, 2); returns (loss, parts).
+    cfg defaults to model.config (pass it when model is a torch.compile wrapper)."""
+    cfg = cfg if cfg is not None else model.config
     presence, location, classes, boxes = model(images)
     n, cells = location.shape
     ce = lambda logits, y: F.cross_entropy(logits, y.clamp(min=0), reduction="none") * (y >= 0)  # noqa: E731
@@ -336,14 +339,31 @@ class BenchCNN(nn.Module):
         return self.head(self.features(x).flatten(1))
 
 
-def timed_steps(step, batch, steps, warmup=3):
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed_steps(step, device, steps, warmup=3):
     for _ in range(warmup):
         step()
+    sync(device)
     start = time.perf_counter()
     for _ in range(steps):
         loss = step()
+    sync(device)
     seconds = time.perf_counter() - start
     return loss, seconds
+
+
+def prepare(model, args):
+    """Moves the model to --device and applies --compile (torch.compile of the model)."""
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no GPU")
+    model = model.to(device)
+    fwd = torch.compile(model) if args.compile else model
+    return device, model, fwd
 
 
 def adamw(params, lr=1e-3, weight_decay=0.01):
@@ -354,26 +374,28 @@ def adamw(params, lr=1e-3, weight_decay=0.01):
                               {"params": rest, "weight_decay": 0.0}], lr=lr)
 
 
-def report(name, batch, steps, loss, seconds):
-    print("twin: %s\ndevice: cpu\ntorch: %s\nthreads: %d\nbatch: %d\nsteps: %d\nloss: %.4f" %
-          (name, torch.__version__, torch.get_num_threads(), batch, steps, float(loss)))
+def report(name, args, steps, loss, seconds):
+    batch = args.batch
+    mode = "torch.compile" if args.compile else "eager"
+    print("twin: %s\ndevice: %s\nmode: %s\ntorch: %s\nthreads: %d\nbatch: %d\nsteps: %d\nloss: %.4f" %
+          (name, args.device, mode, torch.__version__, torch.get_num_threads(), batch, steps, float(loss)))
     print("step_ms: %.3f\nimages_per_second: %.1f" % (1e3 * seconds / steps, batch * steps / seconds))
 
 
 def bench_train(args):
     torch.manual_seed(1)
-    model = BenchCNN()
+    device, model, fwd = prepare(BenchCNN(), args)
     opt = adamw(list(model.parameters()))
     g = torch.Generator().manual_seed(1)
     b = args.batch
-    images = torch.rand(b, 1, 48, 60, generator=g)
-    presence = (torch.rand(b, 1, generator=g) < 0.9).float()
-    box = torch.rand(b, 4, generator=g)
-    labels = torch.randint(0, 10, (b,), generator=g)
+    images = torch.rand(b, 1, 48, 60, generator=g).to(device)
+    presence = (torch.rand(b, 1, generator=g) < 0.9).float().to(device)
+    box = torch.rand(b, 4, generator=g).to(device)
+    labels = torch.randint(0, 10, (b,), generator=g).to(device)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        head = model(images)
+        head = fwd(images)
         loss = F.binary_cross_entropy_with_logits(head[:, 0:1], presence)
         loss = loss + F.cross_entropy(head[:, 1:11], labels)
         loss = loss + F.smooth_l1_loss(torch.sigmoid(head[:, 11:15]), box)
@@ -381,27 +403,27 @@ def bench_train(args):
         opt.step()
         return loss.detach()
 
-    loss, seconds = timed_steps(step, b, args.steps)
-    report("bench-train", b, args.steps, loss, seconds)
+    loss, seconds = timed_steps(step, device, args.steps)
+    report("bench-train", args, args.steps, loss, seconds)
 
 
 def bench_localizer(args):
     torch.manual_seed(1)
-    model = Localizer(default_localizer_config(args.width, args.model)).train()
+    device, model, fwd = prepare(Localizer(default_localizer_config(args.width, args.model)).train(), args)
     opt = adamw(list(model.parameters()), lr=2e-3, weight_decay=1e-4)
     images, labels = random_localizer_batch(args.batch)
-    images = torch.from_numpy(images)
-    targets = localizer_targets(labels, model.grid_h, model.grid_w, 1)
+    images = torch.from_numpy(images).to(device)
+    targets = {k: v.to(device) for k, v in localizer_targets(labels, model.grid_h, model.grid_w, 1).items()}
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss, _ = localizer_loss(model, images, targets)
+        loss, _ = localizer_loss(fwd, images, targets, model.config)
         loss.backward()
         opt.step()
         return loss.detach()
 
-    loss, seconds = timed_steps(step, args.batch, args.steps)
-    report("bench-localizer width %d %s" % (args.width, args.model), args.batch, args.steps, loss, seconds)
+    loss, seconds = timed_steps(step, device, args.steps)
+    report("bench-localizer width %d %s" % (args.width, args.model), args, args.steps, loss, seconds)
 
 
 def forward(args):
@@ -426,6 +448,8 @@ def main():
         s.add_argument("--batch", type=int, default=64)
         s.add_argument("--steps", type=int, default=20)
         s.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (match OMP_NUM_THREADS)")
+        s.add_argument("--device", default="cpu", help="cpu | cuda")
+        s.add_argument("--compile", action="store_true", help="torch.compile the model (GPU: needs triton)")
         if name == "bench-localizer":
             s.add_argument("--width", type=int, default=16)
             s.add_argument("--model", default="small")
