@@ -428,21 +428,25 @@ std::string mib(int64_t bytes) {
 }
 }  // namespace
 
-int64_t largest_batch_that_fits(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes, int64_t batch) {
+int64_t largest_batch_that_fits(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes,
+                                int64_t batch) {
   if (batch < 1 || free_bytes <= fixed_bytes) return 0;
   const double per_sample = static_cast<double>(std::max<int64_t>(needed_bytes - fixed_bytes, 1)) / batch;
   return std::max<int64_t>(0, static_cast<int64_t>((free_bytes - fixed_bytes) / per_sample));
 }
 
-std::string device_memory_shortfall(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes, int64_t batch) {
+std::string device_memory_shortfall(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes,
+                                    int64_t batch) {
   if (needed_bytes <= free_bytes) return "";
   std::string msg = "out of GPU memory at plan time: the step needs " + mib(needed_bytes) + " but only " +
                     mib(free_bytes) + " are free (after " + mib(kDeviceMemoryHeadroom) +
                     " kept for the CUDA context and libraries); " + mib(fixed_bytes) +
                     " of it (parameters and optimizer state) does not depend on the batch. ";
-  const int64_t fits = std::min(largest_batch_that_fits(needed_bytes, free_bytes, fixed_bytes, batch), batch - 1);
+  const int64_t fits =
+      std::min(largest_batch_that_fits(needed_bytes, free_bytes, fixed_bytes, batch), batch - 1);
   if (fits >= 1) {
-    msg += "Estimated largest batch that fits: " + std::to_string(fits) + " (batch now " + std::to_string(batch) +
+    msg += "Estimated largest batch that fits: " + std::to_string(fits) + " (batch now " +
+           std::to_string(batch) +
            "; assumes activation memory grows linearly with the batch): use --batch " + std::to_string(fits) +
            " or smaller, or free GPU memory";
   } else {
@@ -468,8 +472,9 @@ void Executor::check_device_memory() {
     if (batch == 0 && t.role == Role::kInput && t.shape.rank >= 2) batch = t.shape[0];
   }
   const int64_t usable = static_cast<int64_t>(free_bytes) - kDeviceMemoryHeadroom;
-  const std::string shortfall = device_memory_shortfall(plan_.arena_bytes, std::max<int64_t>(usable, 0),
-                                                        std::min(fixed, plan_.arena_bytes), std::max<int64_t>(batch, 1));
+  const std::string shortfall =
+      device_memory_shortfall(plan_.arena_bytes, std::max<int64_t>(usable, 0),
+                              std::min(fixed, plan_.arena_bytes), std::max<int64_t>(batch, 1));
   if (!shortfall.empty()) fail(shortfall, " (GPU total ", mib(static_cast<int64_t>(total_bytes)), ")");
 #endif
 }
