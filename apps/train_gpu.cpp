@@ -78,6 +78,9 @@ struct TrainingTask {
   // Scores the current weights on the validation split: the record to log (must hold "score",
   // higher is better) and a one-line summary.
   std::function<std::pair<nlohmann::json, std::string>()> validate;
+  // What became NaN/Inf since the run started ("loss", "gradients"), empty while all is
+  // finite; read from a device flag, so bad steps between two logged ones are caught too.
+  std::function<std::string()> nonfinite;
 };
 
 std::map<std::string, std::string> checkpoint_metadata(const TrainingTask& task, int epoch, double best) {
@@ -92,13 +95,18 @@ std::map<std::string, std::string> checkpoint_metadata(const TrainingTask& task,
 int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::string& out, bool resume,
                       int log_every, std::chrono::steady_clock::time_point started) {
   int start_epoch = 0;
+  int64_t first_step = 0;  // within start_epoch
   double best = -1.0;
   if (resume) {
     auto meta = locdet::load_checkpoint(dir.last_checkpoint(), task.executor(), /*strict=*/true);
-    start_epoch = std::stoi(meta.at(models::kMetaEpoch));
     best = std::stod(meta.at(models::kMetaBest));
-    std::fprintf(stderr, "train_gpu: resuming %s at epoch %d (step %lld)\n", out.c_str(), start_epoch + 1,
-                 static_cast<long long>(task.steps_done()));
+    // The step counter (restored with the data cursor and the schedule) says where the run
+    // stopped, also mid-epoch: the resumed run takes exactly the remaining steps.
+    const int64_t done = task.steps_done();
+    start_epoch = static_cast<int>(done / task.epoch_steps);
+    first_step = done % task.epoch_steps;
+    std::fprintf(stderr, "train_gpu: resuming %s at epoch %d, step %lld of %lld\n", out.c_str(), start_epoch + 1,
+                 static_cast<long long>(first_step + 1), static_cast<long long>(task.epoch_steps));
   }
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
@@ -106,15 +114,17 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
     locdet::ProgressLine progress;
     auto window_start = std::chrono::steady_clock::now();
     int64_t window_steps = 0;
-    for (int64_t s = 0; s < task.epoch_steps; ++s) {
+    for (int64_t s = epoch == start_epoch ? first_step : 0; s < task.epoch_steps; ++s) {
       task.step();
       ++window_steps;
       if ((s + 1) % log_every == 0 || s + 1 == task.epoch_steps) {
         const int64_t step = task.steps_done();
         nlohmann::json record = task.train_record();
         const double loss = record["loss"];
-        if (!std::isfinite(loss)) {
-          locdet::fail("the loss became ", loss, " at step ", step,
+        const std::string nonfinite = task.nonfinite ? task.nonfinite() : "";
+        if (!std::isfinite(loss) || !nonfinite.empty()) {
+          locdet::fail("the ", nonfinite.empty() ? "loss" : nonfinite, " became non-finite (loss ", loss,
+                       ") by step ", step,
                        "; training stopped. The last good checkpoint is ",
                        std::filesystem::exists(dir.last_checkpoint()) ? dir.last_checkpoint() : "(none yet)",
                        "; lower --lr or check the data");
@@ -138,7 +148,7 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
                                 checkpoint_metadata(task, epoch, best));
         std::fprintf(stderr,
                      "train_gpu: stopped by signal %d at step %lld; saved %s\n"
-                     "  the epoch restarts from its beginning on resume: train_gpu --out %s --resume\n",
+                     "  continue exactly where it stopped with: train_gpu --out %s --resume\n",
                      static_cast<int>(g_stop_signal), static_cast<long long>(task.steps_done()),
                      dir.last_checkpoint().c_str(), out.c_str());
         return 130;
@@ -231,6 +241,7 @@ int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir
   task.epoch_steps = run.epoch_steps();
   task.step = [&] { trainer.step(); };
   task.steps_done = [&] { return trainer.steps_done(); };
+  task.nonfinite = [&] { return trainer.nonfinite_what(); };
   task.executor = [&]() -> locdet::Executor& { return trainer.executor(); };
   task.train_record = [&] {
     nlohmann::json r = trainer.read_losses();
@@ -346,6 +357,7 @@ int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
   task.epoch_steps = run.epoch_steps();
   task.step = [&] { trainer.step(); };
   task.steps_done = [&] { return trainer.steps_done(); };
+  task.nonfinite = [&] { return trainer.nonfinite_what(); };
   task.executor = [&]() -> locdet::Executor& { return trainer.executor(); };
   task.train_record = [&] {
     nlohmann::json r = trainer.read_losses();

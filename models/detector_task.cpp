@@ -7,6 +7,7 @@
 #include "engine/autodiff.h"
 #include "engine/checkpoint.h"
 #include "engine/core/error.h"
+#include "engine/nonfinite.h"
 #include "engine/optim.h"
 #include "kernels/common/box.h"
 #include "kernels/cpu/anchor_match.h"
@@ -118,6 +119,7 @@ DetectorTrainer::DetectorTrainer(const DetectorRun& run, const data::DigitBank& 
   OptimizerState state = add_optimizer(g, build_backward(g, model_.loss), optim);
   step_ = state.step;
   lr_ = state.lr;
+  nonfinite_ = add_nonfinite_flag(g, {model_.loss, state.grads});
   ExecutorOptions options;
   options.device = device;
   options.cuda_graph = cuda_graph;
@@ -143,6 +145,11 @@ int64_t DetectorTrainer::steps_done() const {
   int64_t step = 0;
   copy_from_tensor(executor_->tensor(step_), &step, sizeof(step));
   return step;
+}
+
+std::string DetectorTrainer::nonfinite_what() const {
+  const uint32_t mask = read_nonfinite_flag(*executor_, nonfinite_);
+  return mask ? describe_nonfinite(mask, {"loss", "gradients"}) : "";
 }
 
 // ---- inference -------------------------------------------------------------------------------

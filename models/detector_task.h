@@ -59,12 +59,15 @@ class DetectorTrainer {
   nlohmann::json read_losses() const;
   float read_lr() const;
   int64_t steps_done() const;
+  // What became NaN/Inf since the start ("loss", "gradients"; empty if nothing): a device
+  // flag set inside the step (engine/nonfinite.h), one 4-byte read.
+  std::string nonfinite_what() const;
 
  private:
   std::shared_ptr<SceneStream> stream_;
   SceneFeed feed_;
   Detector model_;
-  Value step_, lr_;
+  Value step_, lr_, nonfinite_;
   std::unique_ptr<Executor> executor_;
 };
 

@@ -131,7 +131,8 @@ bool LocalizerTrainer::nonfinite_seen() const {
 }
 
 std::string LocalizerTrainer::nonfinite_what() const {
-  return describe_nonfinite(read_nonfinite_flag(*executor_, nonfinite_), {"loss", "gradients"});
+  const uint32_t mask = read_nonfinite_flag(*executor_, nonfinite_);
+  return mask ? describe_nonfinite(mask, {"loss", "gradients"}) : "";
 }
 
 nlohmann::json LocalizerTrainer::read_losses() const {

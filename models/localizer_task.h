@@ -58,7 +58,7 @@ class LocalizerTrainer {
   int64_t steps_done() const;  // the optimizer's step counter
   // Whether the loss or the gradients held a NaN/Inf in any step so far: a flag the device
   // sets inside the step (engine/nonfinite.h); reading it is one 4-byte read, so call it
-  // every N steps. nonfinite_what() says which ("loss", "gradients").
+  // every N steps. nonfinite_what() says which ("loss", "gradients"; empty: none).
   bool nonfinite_seen() const;
   std::string nonfinite_what() const;
 
