@@ -192,7 +192,7 @@ void Graph::check_float(Value v, const char* what) const {
 
 Value Graph::conv2d(Value x, Value w, Value b, int stride, int pad) {
   std::string name = auto_name("conv2d");
-  const Shape &xs = shape(x), &ws = shape(w);
+  const Shape xs = shape(x), ws = shape(w);  // copies: building may grow tensors_
   LOCDET_CHECK(xs.rank == 4 && ws.rank == 4, name, ": expected x [N,C,H,W] and w [K,C,R,S], got ", xs.str(),
                " ('", info(x).name, "') and ", ws.str(), " ('", info(w).name, "')");
   LOCDET_CHECK(xs[1] == ws[1], name, ": x has ", xs[1], " channels ", xs.str(), " but weight '", info(w).name,
@@ -213,7 +213,7 @@ Value Graph::conv2d(Value x, Value w, Value b, int stride, int pad) {
 }
 
 Value Graph::batchnorm(Value x, const std::string& prefix, float momentum, float eps) {
-  const Shape& xs = shape(x);
+  const Shape xs = shape(x);  // a copy: building may grow tensors_
   LOCDET_CHECK(xs.rank == 4 || xs.rank == 2, "batchnorm '", prefix, "': expected [N,C,H,W] or [N,C], got ",
                xs.str());
   Shape c{xs[1]};
@@ -247,7 +247,7 @@ Value Graph::leaky_relu(Value x, float slope) {
 
 Value Graph::maxpool2d(Value x, int kernel, int stride) {
   std::string name = auto_name("maxpool2d");
-  const Shape& xs = shape(x);
+  const Shape xs = shape(x);  // a copy: building may grow tensors_
   LOCDET_CHECK(xs.rank == 4, name, ": expected [N,C,H,W], got ", xs.str());
   int64_t oh = (xs[2] - kernel) / stride + 1, ow = (xs[3] - kernel) / stride + 1;
   LOCDET_CHECK(kernel >= 1 && stride >= 1 && oh > 0 && ow > 0, name, ": kernel ", kernel, " stride ", stride,
@@ -260,14 +260,14 @@ Value Graph::maxpool2d(Value x, int kernel, int stride) {
 }
 
 Value Graph::global_avgpool(Value x) {
-  const Shape& xs = shape(x);
+  const Shape xs = shape(x);  // a copy: building may grow tensors_
   LOCDET_CHECK(xs.rank == 4, "global_avgpool: expected [N,C,H,W], got ", xs.str(), " ('", info(x).name, "')");
   return add_node(Op::kGlobalAvgPool, "", {x}, {}, {xs[0], xs[1]});
 }
 
 Value Graph::linear(Value x, Value w, Value b) {
   std::string name = auto_name("linear");
-  const Shape &xs = shape(x), &ws = shape(w);
+  const Shape xs = shape(x), ws = shape(w);  // copies: building may grow tensors_
   LOCDET_CHECK(ws.rank == 2, name, ": weight '", info(w).name, "' must be [N,K], got ", ws.str());
   int64_t k = xs.numel() / xs[0];
   if (xs.rank != 2) x = reshape(x, {xs[0], k});
@@ -343,7 +343,7 @@ Value Graph::reshape(Value x, Shape s) {
 
 Value Graph::slice(Value x, int axis, int64_t start, int64_t length) {
   std::string name = auto_name("slice");
-  const Shape& xs = shape(x);
+  const Shape xs = shape(x);  // a copy: building may grow tensors_
   LOCDET_CHECK(axis >= 0 && axis < xs.rank, name, ": axis ", axis, " out of range for ", xs.str());
   LOCDET_CHECK(start >= 0 && length > 0 && start + length <= xs[axis], name, ": [", start, ", ",
                start + length, ") is outside dim ", axis, " of ", xs.str(), " ('", info(x).name, "')");
@@ -363,7 +363,7 @@ Value Graph::concat(const std::vector<Value>& xs, int axis) {
   Shape out = shape(xs[0]);
   LOCDET_CHECK(axis >= 0 && axis < out.rank, name, ": axis ", axis, " out of range for ", out.str());
   for (size_t i = 1; i < xs.size(); ++i) {
-    const Shape& s = shape(xs[i]);
+    const Shape s = shape(xs[i]);
     bool ok = s.rank == out.rank;
     for (int d = 0; ok && d < s.rank; ++d) ok = d == axis || s[d] == out[d];
     LOCDET_CHECK(ok, name, ": input ", i, " '", info(xs[i]).name, "' ", s.str(), " does not match ",
@@ -381,7 +381,7 @@ Value Graph::copy(Value x) {
 
 Value Graph::softmax_cross_entropy(Value logits, Value labels, float smoothing) {
   std::string name = auto_name("softmax_cross_entropy");
-  const Shape &ls = shape(logits), &ys = shape(labels);
+  const Shape ls = shape(logits), ys = shape(labels);
   LOCDET_CHECK(ls.rank == 2 && ys.numel() == ls[0], name, ": logits must be [N,C] and labels [N], got ",
                ls.str(), " and ", ys.str());
   LOCDET_CHECK(info(labels).dtype == DType::kI32, name, ": labels '", info(labels).name, "' must be I32");

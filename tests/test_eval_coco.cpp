@@ -10,6 +10,7 @@
 
 #include "engine/core/error.h"
 #include "engine/eval/coco.h"
+#include "tests/test_paths.h"
 
 namespace locdet::eval {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 constexpr double kTol = 1e-9;
 
 nlohmann::json load_fixture(const std::string& name) {
-  std::ifstream in(std::string(LOCDET_SOURCE_DIR) + "/tests/fixtures/coco/" + name + ".json");
+  std::ifstream in(test::source_path("tests/fixtures/coco/" + name + ".json"));
   EXPECT_TRUE(in.good()) << "missing fixture " << name << " (run tools/make_coco_fixtures.py)";
   nlohmann::json j;
   if (in.good()) in >> j;

@@ -15,6 +15,7 @@
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/loss.h"
 #include "kernels/cpu/optim.h"
+#include "tests/test_paths.h"
 
 namespace locdet {
 namespace {
@@ -22,7 +23,7 @@ namespace {
 using nlohmann::json;
 
 json load(const std::string& name) {
-  const std::string path = std::string(LOCDET_SOURCE_DIR) + "/tests/golden/" + name + ".json";
+  const std::string path = test::source_path("tests/golden/" + name + ".json");
   std::ifstream in(path);
   if (!in)
     throw std::runtime_error("missing golden file " + path + " (regenerate with tools/make_golden.py)");
@@ -43,7 +44,8 @@ void expect_matches(const std::vector<float>& got, const json& ref_json, const s
 }
 
 TEST(Golden, Conv2dMatchesPyTorch) {
-  for (const auto& c : load("conv2d")["cases"]) {
+  const json golden = load("conv2d");  // named: a temporary would die before the loop body
+  for (const auto& c : golden["cases"]) {
     Conv2dDims d{c["n"], c["c"], c["h"], c["w"], c["k"], c["r"], c["s"], c["stride"], c["pad"]};
     const std::string what = "conv stride " + std::to_string(d.stride) + " pad " + std::to_string(d.pad);
     auto x = floats(c["x"]), w = floats(c["w_"]), dy = floats(c["dy"]);
@@ -102,7 +104,8 @@ TEST(Golden, BceAndFocalMatchPyTorch) {
   cpu::bce_with_logits_backward<float>(x.size(), x.data(), t.data(), dl.data(), dx.data());
   expect_matches(loss, g["loss"], "bce loss");
   expect_matches(dx, g["dlogits"], "bce dlogits");
-  for (const auto& c : load("sigmoid_focal")["cases"]) {
+  const json golden = load("sigmoid_focal");  // named: a temporary would die before the loop body
+  for (const auto& c : golden["cases"]) {
     auto fx = floats(c["logits"]), ft = floats(c["targets"]), fdl = floats(c["dloss"]);
     const float alpha = c["alpha"], gamma = c["gamma"];
     std::vector<float> fl(fx.size()), fdx(fx.size());
@@ -114,7 +117,8 @@ TEST(Golden, BceAndFocalMatchPyTorch) {
 }
 
 TEST(Golden, SmoothL1MatchesPyTorch) {
-  for (const auto& c : load("smooth_l1")["cases"]) {
+  const json golden = load("smooth_l1");  // named: a temporary would die before the loop body
+  for (const auto& c : golden["cases"]) {
     auto p = floats(c["pred"]), t = floats(c["target"]), dl = floats(c["dloss"]);
     const float beta = c["beta"];
     std::vector<float> loss(p.size()), dp(p.size());
