@@ -3,12 +3,15 @@
 #include <exception>
 
 #include "apps/bench/registry.h"
+#include "engine/core/openmp_defaults.h"
 
 int main(int argc, char** argv) {
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
   auto& entries = locdet::bench::registry();
   if (argc < 2 || entries.find(argv[1]) == entries.end()) {
     std::fprintf(stderr, "usage: bench NAME [args...]\nbenchmarks:\n");
-    for (const auto& [name, entry] : entries) std::fprintf(stderr, "  %-12s %s\n", name.c_str(), entry.help.c_str());
+    for (const auto& [name, entry] : entries)
+      std::fprintf(stderr, "  %-12s %s\n", name.c_str(), entry.help.c_str());
     return argc < 2 ? 0 : 2;
   }
   try {

@@ -8,6 +8,7 @@
 #include "engine/core/atomic_file.h"
 #include "engine/core/device.h"
 #include "engine/core/error.h"
+#include "engine/core/openmp_defaults.h"
 #include "engine/data/mnist.h"
 #include "models/detector_task.h"
 #include "models/localizer_task.h"
@@ -102,6 +103,7 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
 }  // namespace
 
 int main(int argc, char** argv) {
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
   CLI::App app{"Evaluate a trained localizer or detector on a split of its preset"};
   std::string checkpoint, split_name = "test", json_out, overlay, device_name,
                           mnist = locdet::data::default_mnist_dir();

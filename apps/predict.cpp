@@ -13,6 +13,7 @@
 #include "engine/core/atomic_file.h"
 #include "engine/core/device.h"
 #include "engine/core/error.h"
+#include "engine/core/openmp_defaults.h"
 #include "engine/io/image.h"
 #include "models/detector_task.h"
 #include "models/localizer_task.h"
@@ -78,6 +79,7 @@ int predict_detector(const std::string& checkpoint, const std::vector<std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
   CLI::App app{"Predict digits and their boxes in image files with a trained localizer or detector"};
   std::string checkpoint, out, device_name;
   std::vector<std::string> images;

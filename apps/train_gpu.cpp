@@ -19,6 +19,7 @@
 #include "engine/checkpoint.h"
 #include "engine/core/device.h"
 #include "engine/core/error.h"
+#include "engine/core/openmp_defaults.h"
 #include "engine/data/mnist.h"
 #include "engine/train/run_dir.h"
 #include "models/detector_task.h"
@@ -105,9 +106,22 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
     const int64_t done = task.steps_done();
     start_epoch = static_cast<int>(done / task.epoch_steps);
     first_step = done % task.epoch_steps;
-    std::fprintf(stderr, "train_gpu: resuming %s at epoch %d, step %lld of %lld\n", out.c_str(), start_epoch + 1,
-                 static_cast<long long>(first_step + 1), static_cast<long long>(task.epoch_steps));
+    std::fprintf(stderr, "train_gpu: resuming %s at epoch %d, step %lld of %lld\n", out.c_str(),
+                 start_epoch + 1, static_cast<long long>(first_step + 1),
+                 static_cast<long long>(task.epoch_steps));
   }
+  // Stops the run when the loss or any gradient went NaN/Inf (the device flag accumulates, so
+  // a bad step between two reads is caught). Called at every log step and before every
+  // checkpoint write, so a blown-up model never replaces the last good checkpoint.
+  auto stop_if_nonfinite = [&](double loss) {
+    const std::string what = task.nonfinite ? task.nonfinite() : "";
+    if (std::isfinite(loss) && what.empty()) return;
+    locdet::fail("the loss became non-finite (", what.empty() ? "loss" : what,
+                 " went NaN/Inf; last loss read ", loss, ") at or before step ", task.steps_done(),
+                 "; training stopped. The last good checkpoint is ",
+                 std::filesystem::exists(dir.last_checkpoint()) ? dir.last_checkpoint() : "(none yet)",
+                 "; lower --lr or check the data");
+  };
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   for (int epoch = start_epoch; epoch < task.epochs; ++epoch) {
@@ -120,15 +134,7 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
       if ((s + 1) % log_every == 0 || s + 1 == task.epoch_steps) {
         const int64_t step = task.steps_done();
         nlohmann::json record = task.train_record();
-        const double loss = record["loss"];
-        const std::string nonfinite = task.nonfinite ? task.nonfinite() : "";
-        if (!std::isfinite(loss) || !nonfinite.empty()) {
-          locdet::fail("the ", nonfinite.empty() ? "loss" : nonfinite, " became non-finite (loss ", loss,
-                       ") by step ", step,
-                       "; training stopped. The last good checkpoint is ",
-                       std::filesystem::exists(dir.last_checkpoint()) ? dir.last_checkpoint() : "(none yet)",
-                       "; lower --lr or check the data");
-        }
+        stop_if_nonfinite(record["loss"]);
         const double ips = window_steps * task.batch / seconds_since(window_start);
         record.update({{"kind", "train"},
                        {"epoch", epoch + 1},
@@ -144,6 +150,7 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
       }
       if (g_stop_signal) {
         progress.finish();
+        stop_if_nonfinite(0.0);
         locdet::save_checkpoint(dir.last_checkpoint(), task.executor(),
                                 checkpoint_metadata(task, epoch, best));
         std::fprintf(stderr,
@@ -156,6 +163,7 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
     }
     progress.finish();
 
+    stop_if_nonfinite(0.0);
     const auto val_start = std::chrono::steady_clock::now();
     auto [record, summary] = task.validate();
     const double score = record["score"];
@@ -203,9 +211,10 @@ void print_start(const std::string& out, locdet::Device device, const locdet::da
 
 // ---- localizer ---------------------------------------------------------------------------------
 
-models::LocalizerRun localizer_run_from_options(const Options& o) {
+models::LocalizerRun localizer_run_from_options(const Options& o, const locdet::data::DigitBank& bank) {
   models::LocalizerRun run;
   run.preset = locdet::data::find_preset(o.preset.empty() ? "inf265-loc" : o.preset, o.preset_file);
+  models::fit_anchor_to_preset(run.model, bank, run.preset);
   run.model.backbone.kind = o.model;
   run.model.backbone.width = o.width;
   run.model.height = run.preset.height;
@@ -226,7 +235,7 @@ models::LocalizerRun localizer_run_from_options(const Options& o) {
 int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir,
                     const locdet::data::DigitBank& bank) {
   const models::LocalizerRun run = o.resume ? models::LocalizerRun::from_json(dir.read_json("config.json"))
-                                            : localizer_run_from_options(o);
+                                            : localizer_run_from_options(o, bank);
   models::LocalizerTrainer trainer(run, bank, device, !o.no_cuda_graph);
   models::LocalizerPredictor predictor(run.model, 250, device);
   if (!o.resume) dir.write_json("config.json", run.to_json());
@@ -423,6 +432,7 @@ int train(Options o, const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
   CLI::App app{
       "Train a digit localizer or detector on augmented MNIST scenes (on the GPU when there is one)"};
   Options o;

@@ -5,11 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <random>
 
-#include <unistd.h>
 
 #include "engine/core/error.h"
 #include "engine/nvtx.h"
@@ -26,28 +24,6 @@
 #include <cuda_runtime_api.h>
 #endif
 
-// OpenMP waits passively by default. libgomp's default is to spin (up to GOMP_SPINCOUNT
-// iterations) after every parallel region and at every barrier; on a 2-core machine shared with
-// other processes a spinning thread burns the core its descheduled partner needs, and the
-// localizer step measured 2.2-2.8x slower than with OMP_WAIT_POLICY=passive (docs/BENCHMARKS.md).
-// libgomp reads its environment once, in its own initializer, which runs before any of ours
-// (and a .preinit_array setenv is undone when libc's initializer resets environ). So when the
-// user set neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT, this initializer sets
-// OMP_WAIT_POLICY=passive and re-executes the program (/proc/self/exe, same argv) once; the
-// variable is then set, so it cannot loop. If exec fails the program runs on with libgomp's
-// default. LOCDET_OMP_DEFAULTS=0 (or setting either variable) turns this off, e.g. under
-// valgrind, which does not follow the exec unless --trace-children=yes.
-#if defined(__linux__) && defined(__GLIBC__)
-namespace {
-__attribute__((constructor)) void apply_openmp_defaults(int, char** argv, char**) {
-  const char* opt = std::getenv("LOCDET_OMP_DEFAULTS");
-  if (!argv || !argv[0] || (opt && std::strcmp(opt, "0") == 0)) return;
-  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
-  if (setenv("OMP_WAIT_POLICY", "passive", 0) != 0) return;
-  execv("/proc/self/exe", argv);  // returns only on failure
-}
-}  // namespace
-#endif
 
 namespace locdet {
 

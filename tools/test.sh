@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The test command: set-up, build (CUDA sources compiled whenever nvcc is found), every
 # test (unit tests + the command-line tests in tests/cli), then the CPU tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer, then a short
-# run of each fuzzer (tools/fuzz.sh). CUDA tests skip where no GPU is present;
-# tools/gpu_check.sh runs them (and compute-sanitizer) on a GPU host.
+# AddressSanitizer + UndefinedBehaviorSanitizer (the same clang build also makes the
+# libFuzzer targets, which then run briefly) and under ThreadSanitizer. CUDA tests skip
+# where no GPU is present; tools/gpu_check.sh runs them (and compute-sanitizer) on a GPU host.
 #   tools/test.sh            everything
 #   tools/test.sh --quick    skip the sanitizer builds and the fuzzers
 # LOCDET_FUZZ_SECONDS (default 15) sets each fuzzer's time. Each stage prints its time.
@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 jobs=$(nproc)
+# ccache (installed by bootstrap) keyed on paths relative to the checkout, so another clone
+# on the same machine (CI) reuses the objects of earlier builds.
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 stage_name=""
 stage_start=$SECONDS
 timings=""
@@ -35,14 +38,19 @@ step "tests (build/)"
 (cd build && ctest --output-on-failure -j "$jobs")
 
 if [ "$quick" = 0 ]; then
-  step "configure + build CPU tests with ASan + UBSan (build-asan/)"
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCDET_CUDA=OFF -DLOCDET_SANITIZE=ON
-  cmake --build build-asan -j "$jobs" --target locdet_tests
+  # One clang build serves ASan + UBSan for the CPU tests and the fuzzers (LOCDET_FUZZ adds
+  # libFuzzer's coverage instrumentation, which the unit tests do not notice): a full build fewer.
+  step "configure + build CPU tests and fuzzers with ASan + UBSan (build-asan/, clang)"
+  CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCDET_CUDA=OFF \
+    -DLOCDET_FUZZ=ON
+  cmake --build build-asan -j "$jobs" --target locdet_tests fuzz_idx fuzz_safetensors fuzz_preset_json fuzz_image
   step "tests under ASan + UBSan"
   # OpenMP's runtime keeps thread stacks alive at exit, which LeakSanitizer reports; leaks
-  # in our code are still caught by the tests that run without OpenMP threads.
+  # in our code are still caught by the fuzzers, which run single-threaded with leak checks.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j "$jobs" -LE cli)
+  step "fuzzers (tools/fuzz.sh, ${LOCDET_FUZZ_SECONDS:-15} s each)"
+  LOCDET_FUZZ_BUILD_DIR=build-asan tools/fuzz.sh --no-build --seconds "${LOCDET_FUZZ_SECONDS:-15}"
 
   # ThreadSanitizer with clang + LLVM's libomp, not GCC + libgomp: libgomp is not built
   # with TSan, so TSan cannot see its barriers and reports every OpenMP parallel loop as a
@@ -61,9 +69,6 @@ if [ "$quick" = 0 ]; then
   (cd build-tsan && OMP_NUM_THREADS=2 OMP_TOOL_LIBRARIES="$archer" \
      TSAN_OPTIONS="halt_on_error=1:ignore_noninstrumented_modules=1:second_deadlock_stack=1" \
      ctest --output-on-failure -j "$jobs" -LE cli)
-
-  step "fuzzers (tools/fuzz.sh, ${LOCDET_FUZZ_SECONDS:-15} s each)"
-  LOCDET_JOBS=$jobs tools/fuzz.sh --seconds "${LOCDET_FUZZ_SECONDS:-15}"
 fi
 step "all tests passed"
 printf '\nstage times:\n%s' "$timings"
