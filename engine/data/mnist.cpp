@@ -19,8 +19,9 @@ const int kMnistTestLabelCounts[10] = {980, 1135, 1032, 1010, 982, 892, 958, 102
 
 namespace {
 
-constexpr const char* kFix = "run tools/bootstrap.sh to fetch and verify MNIST, or set LOCDET_MNIST_DIR to a folder "
-                             "holding the four official IDX files";
+constexpr const char* kFix =
+    "run tools/bootstrap.sh to fetch and verify MNIST (a damaged file: .venv/bin/python tools/fetch_mnist.py "
+    "--replace-bad), or set LOCDET_MNIST_DIR to a folder holding the four official IDX files";
 constexpr uint32_t kImageMagic = 0x00000803;
 constexpr uint32_t kLabelMagic = 0x00000801;
 
@@ -59,7 +60,7 @@ std::vector<uint32_t> parse_header(const std::vector<uint8_t>& bytes, const std:
   if (bytes.size() < 4) fail("'", path, "' is too short for an IDX header (", bytes.size(), " bytes); ", kFix);
   const uint32_t got = read_be32(bytes, 0);
   if (got != magic) {
-    fail("'", path, "' has IDX magic 0x", std::hex, got, " but an ", ndims == 1 ? "label" : "image",
+    fail("'", path, "' has IDX magic 0x", std::hex, got, " but ", ndims == 1 ? "a label" : "an image",
          " file must have 0x", magic, std::dec, "; is it the right file? ", kFix);
   }
   if (bytes.size() < header)

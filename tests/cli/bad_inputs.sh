@@ -20,6 +20,12 @@ expect_failure "truncated IDX" 1 "truncated" "tools/bootstrap.sh" -- \
   "$BIN/train_gpu" --out "$WORK/r0" --mnist "$WORK/mnist_truncated" "${TINY[@]}"
 expect_failure "corrupt MNIST (labels where images belong)" 1 "magic" -- \
   "$BIN/train_gpu" --out "$WORK/r0" --mnist "$WORK/mnist_swapped" "${TINY[@]}"
+# The set-up step (bootstrap's fetch_mnist.py) stops on a damaged copy instead of passing it.
+mkdir -p "$WORK/mnist_one_byte"
+cp "$LOCDET_MNIST_DIR"/*-ubyte "$WORK/mnist_one_byte/"
+printf '\x07' | dd of="$WORK/mnist_one_byte/train-labels-idx1-ubyte" bs=1 seek=2 conv=notrunc 2>/dev/null
+expect_failure "one corrupted header byte stops the set-up" 1 "train-labels-idx1-ubyte" "IDX magic 0x701" -- \
+  env LOCDET_MNIST_DIR="$WORK/mnist_one_byte" python3 "$(dirname "$0")/../../tools/fetch_mnist.py"
 
 # ---- absurd flags
 expect_failure "negative batch" 1 "--batch must be 1..4096, got -1" -- "$BIN/train_gpu" --out "$WORK/r0" --batch -1 --device cpu
