@@ -35,14 +35,16 @@ std::string shape_str(const std::vector<int64_t>& s) {
 // 1e30 or -1.5 to an integer, which is undefined behaviour (found by fuzzing).
 std::vector<int64_t> integer_list(const nlohmann::json& j, const std::string& path, const std::string& name,
                                   const char* field) {
-  LOCDET_CHECK(j.is_array(), "checkpoint ", path, ": tensor '", name, "' has a ", field, " that is not a list");
+  LOCDET_CHECK(j.is_array(), "checkpoint ", path, ": tensor '", name, "' has a ", field,
+               " that is not a list");
   std::vector<int64_t> out;
   for (const auto& item : j) {
     LOCDET_CHECK(item.is_number_integer() && (item.is_number_unsigned() || item.get<int64_t>() >= 0) &&
                      (!item.is_number_unsigned() || item.get<uint64_t>() <= (uint64_t{1} << 62)),
                  "checkpoint ", path, ": tensor '", name, "' has a ", field,
                  " entry that is not a non-negative integer: ", item.dump());
-    out.push_back(item.is_number_unsigned() ? static_cast<int64_t>(item.get<uint64_t>()) : item.get<int64_t>());
+    out.push_back(item.is_number_unsigned() ? static_cast<int64_t>(item.get<uint64_t>())
+                                            : item.get<int64_t>());
   }
   return out;
 }
@@ -117,7 +119,8 @@ SafeTensorsFile parse_safetensors(const void* file_data, size_t size, const std:
       SafeTensor t;
       t.dtype = parse_dtype(it->at("dtype").get<std::string>(), path, it.key());
       t.shape = integer_list(it->at("shape"), path, it.key(), "shape");
-      const std::vector<int64_t> signed_off = integer_list(it->at("data_offsets"), path, it.key(), "data_offsets");
+      const std::vector<int64_t> signed_off =
+          integer_list(it->at("data_offsets"), path, it.key(), "data_offsets");
       const std::vector<uint64_t> off(signed_off.begin(), signed_off.end());
       int64_t numel = 1;
       for (int64_t d : t.shape) {
@@ -134,7 +137,8 @@ SafeTensorsFile parse_safetensors(const void* file_data, size_t size, const std:
                    it.key(), "' has ", off[1] - off[0], " bytes for ", dtype_name(t.dtype), " ",
                    shape_str(t.shape));
       // assign, not memcpy: an empty tensor's data() may be null, and memcpy(null, ..., 0) is UB.
-      t.data.assign(reinterpret_cast<const std::byte*>(data + off[0]), reinterpret_cast<const std::byte*>(data + off[1]));
+      t.data.assign(reinterpret_cast<const std::byte*>(data + off[0]),
+                    reinterpret_cast<const std::byte*>(data + off[1]));
       ranges.push_back({off[0], off[1]});
       file.tensors[it.key()] = std::move(t);
     }

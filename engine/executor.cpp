@@ -8,7 +8,6 @@
 #include <map>
 #include <random>
 
-
 #include "engine/core/error.h"
 #include "engine/nvtx.h"
 #include "kernels/cpu/activation.h"
@@ -23,7 +22,6 @@
 #ifdef LOCDET_WITH_CUDA
 #include <cuda_runtime_api.h>
 #endif
-
 
 namespace locdet {
 

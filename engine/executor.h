@@ -92,7 +92,8 @@ std::unique_ptr<Backend> make_cuda_backend(const Graph& g,
 // activations and workspaces, which grow about linearly with the batch. Returns "" when
 // `needed_bytes` fits in `free_bytes`, else the message: needed, free, and the largest
 // batch estimated to fit (linear in batch; 0 when not even the fixed part fits).
-std::string device_memory_shortfall(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes, int64_t batch);
+std::string device_memory_shortfall(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes,
+                                    int64_t batch);
 // The estimate behind that message (0 when even batch 1 does not fit).
 int64_t largest_batch_that_fits(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes, int64_t batch);
 // Bytes left for the CUDA context, cuDNN/cuBLAS handles and allocator slack.

@@ -8,7 +8,8 @@ namespace {
 
 Value conv_bn(Graph& g, Value x, const std::string& prefix, int out_channels, int kernel, int stride) {
   const int in_channels = static_cast<int>(g.shape(x)[1]);
-  Value w = g.parameter(prefix + ".conv.weight", {out_channels, in_channels, kernel, kernel}, Init::kKaimingUniform);
+  Value w = g.parameter(prefix + ".conv.weight", {out_channels, in_channels, kernel, kernel},
+                        Init::kKaimingUniform);
   return g.batchnorm(g.conv2d(x, w, Value{}, stride, kernel / 2), prefix + ".bn");
 }
 
@@ -30,7 +31,8 @@ Value basic_block(Graph& g, Value x, const std::string& prefix, int out_channels
   Value y = conv_bn_relu(g, x, prefix + ".a", out_channels, 3, stride);
   y = conv_bn(g, y, prefix + ".b", out_channels, 3, 1);
   Value shortcut = x;
-  if (stride != 1 || in_channels != out_channels) shortcut = conv_bn(g, x, prefix + ".down", out_channels, 1, stride);
+  if (stride != 1 || in_channels != out_channels)
+    shortcut = conv_bn(g, x, prefix + ".down", out_channels, 1, stride);
   return g.relu(g.add(y, shortcut));
 }
 

@@ -18,7 +18,7 @@ struct BackboneConfig {
 };
 
 struct Features {
-  Value map;        // [N, channels, H/4, W/4]
+  Value map;  // [N, channels, H/4, W/4]
   int channels = 0;
   int stride = 4;
 };

@@ -27,7 +27,9 @@ void with_real(const Tensor& t, Fn&& fn) {
 }
 
 #if defined(LOCDET_WITH_CUDA)
-cudaStream_t stream_of(const CustomCall& c) { return static_cast<cudaStream_t>(c.stream); }
+cudaStream_t stream_of(const CustomCall& c) {
+  return static_cast<cudaStream_t>(c.stream);
+}
 #endif
 
 std::shared_ptr<CustomOp> make_op(const std::string& name) {
@@ -103,8 +105,8 @@ std::shared_ptr<const CustomOp> iou_backward_op(int64_t m, IouKind kind) {
   };
 #if defined(LOCDET_WITH_CUDA)
   op->cuda = [=](const CustomCall& cc) {
-    cuda::iou_loss_backward(m, kind, cc.inputs[0].as<float>(), cc.inputs[1].as<float>(), cc.inputs[2].as<float>(),
-                            cc.outputs[0].as<float>(), stream_of(cc));
+    cuda::iou_loss_backward(m, kind, cc.inputs[0].as<float>(), cc.inputs[1].as<float>(),
+                            cc.inputs[2].as<float>(), cc.outputs[0].as<float>(), stream_of(cc));
   };
 #endif
   return op;
@@ -122,8 +124,8 @@ Value to_cells(Graph& g, Value x) {
 Value decode_boxes(Graph& g, Value raw, Value anchors_xyxy, float center_range) {
   const Shape s = g.shape(raw);
   LOCDET_CHECK(s.rank == 3 && s[2] == 4, "decode_boxes: raw must be [N,A,4], got ", s.str());
-  LOCDET_CHECK(g.shape(anchors_xyxy) == Shape({s[1], 4}), "decode_boxes: anchors must be [", s[1], ",4], got ",
-               g.shape(anchors_xyxy).str());
+  LOCDET_CHECK(g.shape(anchors_xyxy) == Shape({s[1], 4}), "decode_boxes: anchors must be [", s[1],
+               ",4], got ", g.shape(anchors_xyxy).str());
   const int64_t batch = s[0], anchors = s[1];
   auto op = make_op("decode_boxes");
   op->cpu = [=](const CustomCall& cc) {
@@ -150,7 +152,8 @@ Value decode_boxes(Graph& g, Value raw, Value anchors_xyxy, float center_range) 
 Value iou_loss(Graph& g, Value pred, Value target, IouKind kind) {
   const Shape s = g.shape(pred);
   LOCDET_CHECK(s.rank == 2 && s[1] == 4, "iou_loss: pred must be [M,4], got ", s.str());
-  LOCDET_CHECK(g.shape(target) == s, "iou_loss: target ", g.shape(target).str(), " must match pred ", s.str());
+  LOCDET_CHECK(g.shape(target) == s, "iou_loss: target ", g.shape(target).str(), " must match pred ",
+               s.str());
   const int64_t m = s[0];
   auto op = make_op("iou_loss");
   op->cpu = [=](const CustomCall& cc) {
@@ -161,8 +164,8 @@ Value iou_loss(Graph& g, Value pred, Value target, IouKind kind) {
   };
 #if defined(LOCDET_WITH_CUDA)
   op->cuda = [=](const CustomCall& cc) {
-    cuda::iou_loss_forward(m, kind, cc.inputs[0].as<float>(), cc.inputs[1].as<float>(), cc.outputs[0].as<float>(),
-                           stream_of(cc));
+    cuda::iou_loss_forward(m, kind, cc.inputs[0].as<float>(), cc.inputs[1].as<float>(),
+                           cc.outputs[0].as<float>(), stream_of(cc));
   };
 #endif
   op->backward = [=](Graph& gb, const Node& node, const std::vector<Value>& gout) {

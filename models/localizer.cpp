@@ -19,8 +19,8 @@ std::vector<float> cell_anchors(int grid_h, int grid_w, int stride, float anchor
   for (int r = 0; r < grid_h; ++r) {
     for (int c = 0; c < grid_w; ++c) {
       const float cx = (c + 0.5f) * stride, cy = (r + 0.5f) * stride;
-      anchors.insert(anchors.end(),
-                     {cx - anchor_w_px / 2, cy - anchor_h_px / 2, cx + anchor_w_px / 2, cy + anchor_h_px / 2});
+      anchors.insert(anchors.end(), {cx - anchor_w_px / 2, cy - anchor_h_px / 2, cx + anchor_w_px / 2,
+                                     cy + anchor_h_px / 2});
     }
   }
   return anchors;
@@ -28,12 +28,18 @@ std::vector<float> cell_anchors(int grid_h, int grid_w, int stride, float anchor
 }  // namespace
 
 nlohmann::json LocalizerConfig::to_json() const {
-  return {{"model", backbone.kind},       {"width", backbone.width},
-          {"height", height},             {"image_width", width},
-          {"box_loss", box_loss},         {"presence_weight", presence_weight},
-          {"location_weight", location_weight}, {"class_weight", class_weight},
-          {"box_weight", box_weight},     {"positive_radius", positive_radius},
-          {"anchor_w", anchor_w},         {"anchor_h", anchor_h}};
+  return {{"model", backbone.kind},
+          {"width", backbone.width},
+          {"height", height},
+          {"image_width", width},
+          {"box_loss", box_loss},
+          {"presence_weight", presence_weight},
+          {"location_weight", location_weight},
+          {"class_weight", class_weight},
+          {"box_weight", box_weight},
+          {"positive_radius", positive_radius},
+          {"anchor_w", anchor_w},
+          {"anchor_h", anchor_h}};
 }
 
 LocalizerConfig LocalizerConfig::from_json(const nlohmann::json& j) {
@@ -59,12 +65,13 @@ LocalizerConfig LocalizerConfig::from_json(const nlohmann::json& j) {
 }
 
 void LocalizerConfig::validate() const {
-  LOCDET_CHECK(height % 4 == 0 && width % 4 == 0 && height >= 8 && width >= 8, "input size ", height, "x", width,
-               " must be a multiple of 4 and at least 8x8 (the backbone works at stride 4)");
+  LOCDET_CHECK(height % 4 == 0 && width % 4 == 0 && height >= 8 && width >= 8, "input size ", height, "x",
+               width, " must be a multiple of 4 and at least 8x8 (the backbone works at stride 4)");
   LOCDET_CHECK(box_loss == "mse" || box_loss == "iou" || box_loss == "giou" || box_loss == "diou" ||
                    box_loss == "ciou",
                "unknown box loss '", box_loss, "': use mse, iou, giou, diou or ciou");
-  LOCDET_CHECK(positive_radius >= 0 && positive_radius <= 3, "positive_radius must be 0..3, got ", positive_radius);
+  LOCDET_CHECK(positive_radius >= 0 && positive_radius <= 3, "positive_radius must be 0..3, got ",
+               positive_radius);
   LOCDET_CHECK(anchor_w > 0 && anchor_h > 0 && anchor_w <= 1 && anchor_h <= 1,
                "anchor size must be in (0, 1] of the image, got ", anchor_w, "x", anchor_h);
   for (float w : {presence_weight, location_weight, class_weight, box_weight})
@@ -74,8 +81,8 @@ void LocalizerConfig::validate() const {
 Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images, Value labels) {
   config.validate();
   const Shape in = g.shape(images);
-  LOCDET_CHECK(in.rank == 4 && in[1] == 1 && in[2] == config.height && in[3] == config.width, "localizer expects images [N, 1, ",
-               config.height, ", ", config.width, "], got ", in.str());
+  LOCDET_CHECK(in.rank == 4 && in[1] == 1 && in[2] == config.height && in[3] == config.width,
+               "localizer expects images [N, 1, ", config.height, ", ", config.width, "], got ", in.str());
   const int64_t batch = in[0];
 
   Features f = build_backbone(g, images, config.backbone);
@@ -107,9 +114,9 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
                              cell_anchors(m.grid_h, m.grid_w, f.stride, anchor_w_px, anchor_h_px));
   const float range = (config.positive_radius + 0.5f) * f.stride;
   Value boxes_px = decode_boxes(g, raw, anchors, range);
-  Value to_normalized = g.constant("head.box_scale", {4},
-                                   {1.0f / config.width, 1.0f / config.height, 1.0f / config.width,
-                                    1.0f / config.height});
+  Value to_normalized =
+      g.constant("head.box_scale", {4},
+                 {1.0f / config.width, 1.0f / config.height, 1.0f / config.width, 1.0f / config.height});
   m.boxes = g.mul(boxes_px, to_normalized);
 
   g.mark_output(m.presence_logit);
@@ -131,13 +138,15 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
     per_cell = iou_loss(g, box_rows, t.target_box, parse_iou_kind(config.box_loss));
   }
   m.box_loss = g.sum(g.mul(per_cell, t.cell_weight));
-  m.loss = g.add(g.add(g.scale(m.presence_loss, config.presence_weight), g.scale(m.location_loss, config.location_weight)),
+  m.loss = g.add(g.add(g.scale(m.presence_loss, config.presence_weight),
+                       g.scale(m.location_loss, config.location_weight)),
                  g.add(g.scale(m.class_loss, config.class_weight), g.scale(m.box_loss, config.box_weight)));
   for (Value v : {m.loss, m.presence_loss, m.location_loss, m.class_loss, m.box_loss}) g.mark_output(v);
   return m;
 }
 
-std::vector<LocalizerPrediction> decode_localizer(int batch, int cells, const std::vector<float>& presence_logit,
+std::vector<LocalizerPrediction> decode_localizer(int batch, int cells,
+                                                  const std::vector<float>& presence_logit,
                                                   const std::vector<float>& location_logits,
                                                   const std::vector<float>& class_logits,
                                                   const std::vector<float>& boxes) {

@@ -16,7 +16,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -27,7 +26,7 @@ namespace locdet::models {
 
 struct LocalizerConfig {
   BackboneConfig backbone;
-  int height = 48, width = 60;  // input size
+  int height = 48, width = 60;    // input size
   std::string box_loss = "giou";  // mse | iou | giou | diou | ciou
   float presence_weight = 1.0f, location_weight = 1.0f, class_weight = 1.0f, box_weight = 2.0f;
   int positive_radius = 1;
@@ -54,14 +53,15 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
 
 struct LocalizerPrediction {
   float presence_logit = 0.0f;
-  float presence = 0.0f;    // sigmoid(p_c logit)
-  int digit = 0;            // argmax class at the chosen cell
-  float confidence = 0.0f;  // softmax probability of that class
+  float presence = 0.0f;        // sigmoid(p_c logit)
+  int digit = 0;                // argmax class at the chosen cell
+  float confidence = 0.0f;      // softmax probability of that class
   float box[4] = {0, 0, 0, 0};  // normalized xyxy
 };
 
 // Host-side decoding of one batch of outputs (as read from the executor).
-std::vector<LocalizerPrediction> decode_localizer(int batch, int cells, const std::vector<float>& presence_logit,
+std::vector<LocalizerPrediction> decode_localizer(int batch, int cells,
+                                                  const std::vector<float>& presence_logit,
                                                   const std::vector<float>& location_logits,
                                                   const std::vector<float>& class_logits,
                                                   const std::vector<float>& boxes);

@@ -147,9 +147,9 @@ nlohmann::json LocalizerTrainer::read_batch_metrics() const {
   const Executor& ex = *executor_;
   const int batch = static_cast<int>(ex.graph().shape(labels_)[0]);
   const int cells = model_.grid_h * model_.grid_w;
-  const auto predictions = decode_localizer(batch, cells, ex.read(model_.presence_logit),
-                                            ex.read(model_.location_logits), ex.read(model_.class_logits),
-                                            ex.read(model_.boxes));
+  const auto predictions =
+      decode_localizer(batch, cells, ex.read(model_.presence_logit), ex.read(model_.location_logits),
+                       ex.read(model_.class_logits), ex.read(model_.boxes));
   const std::vector<float> labels = ex.read(labels_);
   eval::LocalizationEvaluator evaluator;
   for (int n = 0; n < batch; ++n) {
@@ -162,7 +162,9 @@ nlohmann::json LocalizerTrainer::read_batch_metrics() const {
   return {{"accuracy", report.accuracy}, {"mean_iou", report.mean_iou}};
 }
 
-float LocalizerTrainer::read_lr() const { return executor_->read_scalar(lr_); }
+float LocalizerTrainer::read_lr() const {
+  return executor_->read_scalar(lr_);
+}
 
 int64_t LocalizerTrainer::steps_done() const {
   int64_t step = 0;
@@ -215,8 +217,9 @@ LocalizerRun read_run_from_checkpoint(const std::string& path) {
   const SafeTensorsFile file = read_safetensors(path);
   auto task = file.metadata.find(kMetaTask);
   auto run = file.metadata.find(kMetaRun);
-  LOCDET_CHECK(task != file.metadata.end() && run != file.metadata.end(), "'", path,
-               "' is a safetensors file without locdet's run metadata; pass a checkpoint written by train_gpu");
+  LOCDET_CHECK(
+      task != file.metadata.end() && run != file.metadata.end(), "'", path,
+      "' is a safetensors file without locdet's run metadata; pass a checkpoint written by train_gpu");
   LOCDET_CHECK(task->second == "localize", "'", path, "' is a checkpoint of a '", task->second,
                "' model; this command needs a localizer (train_gpu --task localize)");
   try {

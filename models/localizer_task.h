@@ -3,9 +3,8 @@
 // predict are thin command-line layers over this.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -45,7 +44,8 @@ void fit_anchor_to_preset(LocalizerConfig& config, const data::DigitBank& bank, 
 // The training graph: scene feed -> localizer -> loss -> backward -> AdamW, one step per call.
 class LocalizerTrainer {
  public:
-  LocalizerTrainer(const LocalizerRun& run, const data::DigitBank& bank, Device device, bool cuda_graph = true);
+  LocalizerTrainer(const LocalizerRun& run, const data::DigitBank& bank, Device device,
+                   bool cuda_graph = true);
   void step() { executor_->step(); }
   Executor& executor() { return *executor_; }
   const Executor& executor() const { return *executor_; }
@@ -102,7 +102,8 @@ struct SampleResult {
 // scores them. The first `keep` scenes with their predictions land in *kept (overlays).
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
                                             const data::Preset& preset, data::Split split, uint64_t data_seed,
-                                            int64_t count, int keep = 0, std::vector<SampleResult>* kept = nullptr);
+                                            int64_t count, int keep = 0,
+                                            std::vector<SampleResult>* kept = nullptr);
 
 // A grid of scenes: ground truth box in green, prediction in red with "class confidence%".
 void write_localizer_overlay(const std::string& path, const std::vector<SampleResult>& samples, int height,

@@ -62,7 +62,8 @@ SceneFeed add_scene_feed(Graph& g, std::shared_ptr<SceneStream> stream, int batc
   };
 #if defined(LOCDET_WITH_CUDA)
   op->cuda = [stream, batch](const CustomCall& c) {
-    LOCDET_CHECK(stream->device_digits(), "scene feed: digits are not on the GPU; call SceneStream::prepare_cuda()");
+    LOCDET_CHECK(stream->device_digits(),
+                 "scene feed: digits are not on the GPU; call SceneStream::prepare_cuda()");
     auto s = static_cast<cudaStream_t>(c.stream);
     auto* indices = c.outputs[2].as<uint64_t>();
     cuda::take_scene_indices(c.inputs[0].as<int64_t>(), batch, indices, s);
@@ -89,9 +90,11 @@ Value localizer_labels(Graph& g, Value scene_labels, int height, int width) {
     const auto* labels = c.inputs[0].as<SceneLabel>();
     for (int64_t b = 0; b < batch; ++b) {
       if (c.outputs[0].dtype == DType::kF64) {
-        scene_label_to_localizer(labels[b], height, width, c.outputs[0].as<double>() + b * kLocalizerLabelSize);
+        scene_label_to_localizer(labels[b], height, width,
+                                 c.outputs[0].as<double>() + b * kLocalizerLabelSize);
       } else {
-        scene_label_to_localizer(labels[b], height, width, c.outputs[0].as<float>() + b * kLocalizerLabelSize);
+        scene_label_to_localizer(labels[b], height, width,
+                                 c.outputs[0].as<float>() + b * kLocalizerLabelSize);
       }
     }
   };

@@ -19,9 +19,10 @@ namespace locdet {
 
 // Every parameter element (up to `per_param`) against (L(p+h) - L(p-h)) / 2h.
 // Tolerance 1e-7 + 1e-5 |numeric|.
-inline void check_gradients(Graph g, Value loss, const std::vector<std::pair<Value, std::vector<float>>>& inputs,
-                     const std::vector<std::pair<Value, std::vector<int32_t>>>& labels, int per_param = 12,
-                            double h = 1e-6) {
+inline void check_gradients(Graph g, Value loss,
+                            const std::vector<std::pair<Value, std::vector<float>>>& inputs,
+                            const std::vector<std::pair<Value, std::vector<int32_t>>>& labels,
+                            int per_param = 12, double h = 1e-6) {
   Gradients grads = build_backward(g, loss);
   g.mark_output(loss);
   std::vector<Value> params = g.parameters();

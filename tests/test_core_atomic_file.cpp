@@ -1,11 +1,10 @@
 // Atomic writes: the target is either the old file or the complete new one.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <unistd.h>
 
 #include "engine/core/atomic_file.h"
 #include "engine/core/error.h"

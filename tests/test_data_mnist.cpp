@@ -35,8 +35,9 @@ std::vector<uint8_t> idx_bytes(uint32_t magic, const std::vector<uint32_t>& dims
 class MnistFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("locdet_mnist_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                                        "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("locdet_mnist_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -54,14 +55,16 @@ class MnistFiles : public ::testing::Test {
     return path;
   }
   // Expects load_idx_pair to throw an Error whose message contains every fragment.
-  void expect_refused(const std::string& images, const std::string& labels, const std::vector<std::string>& fragments) {
+  void expect_refused(const std::string& images, const std::string& labels,
+                      const std::vector<std::string>& fragments) {
     try {
       load_idx_pair(images, labels);
       FAIL() << "expected an error";
     } catch (const Error& e) {
       const std::string message = e.what();
       for (const auto& fragment : fragments) EXPECT_NE(message.find(fragment), std::string::npos) << message;
-      EXPECT_NE(message.find("tools/bootstrap.sh"), std::string::npos) << "the message must say how to fix it";
+      EXPECT_NE(message.find("tools/bootstrap.sh"), std::string::npos)
+          << "the message must say how to fix it";
     }
   }
 

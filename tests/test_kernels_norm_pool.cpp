@@ -99,8 +99,8 @@ INSTANTIATE_TEST_SUITE_P(KernelsPool, MaxPoolGrad,
                                            PoolCase{2, 1, 0}),
                          [](const ::testing::TestParamInfo<PoolCase>& info) {
                            const PoolCase& c = info.param;
-                           return "k" + std::to_string(c.kernel) + "_stride" + std::to_string(c.stride) + "_pad" +
-                                  std::to_string(c.pad);
+                           return "k" + std::to_string(c.kernel) + "_stride" + std::to_string(c.stride) +
+                                  "_pad" + std::to_string(c.pad);
                          });
 
 TEST(KernelsPool, MaxPoolHandValues) {

@@ -24,16 +24,17 @@ Targets run(const std::vector<float>& labels, const LocalizerGrid& grid) {
   t.cell_class.resize(batch * cells);
   t.cell_weight.resize(batch * cells);
   t.target_box.resize(batch * cells * 4);
-  cpu::localizer_targets(batch, grid, labels.data(), t.centre_cell.data(), t.presence.data(), t.image_weight.data(),
-                         t.cell_class.data(), t.cell_weight.data(), t.target_box.data());
+  cpu::localizer_targets(batch, grid, labels.data(), t.centre_cell.data(), t.presence.data(),
+                         t.image_weight.data(), t.cell_class.data(), t.cell_weight.data(),
+                         t.target_box.data());
   return t;
 }
 
 TEST(LocalizerTargets, HandMadeBatch) {
   const LocalizerGrid grid{12, 15, 1};
   const std::vector<float> labels = {
-      1, 0.5f, 0.5f, 0.4f, 0.4f, 7,     // big digit in the middle: a full 3x3 neighbourhood
-      0, 0, 0, 0, 0, 0,                 // no digit
+      1, 0.5f, 0.5f, 0.4f,  0.4f,  7,   // big digit in the middle: a full 3x3 neighbourhood
+      0, 0,    0,    0,     0,     0,   // no digit
       1, 0.1f, 0.9f, 0.02f, 0.02f, 3};  // tiny digit: only its centre cell
   const Targets t = run(labels, grid);
   const int cells = 12 * 15;
@@ -72,8 +73,8 @@ TEST(LocalizerTargets, WeightsSumToOneAndTheCentreCellIsAlwaysPositive) {
     std::vector<float> labels;
     for (int n = 0; n < 16; ++n) {
       const float w = 0.05f + 0.5f * u(rng), h = 0.05f + 0.5f * u(rng);
-      labels.insert(labels.end(), {u(rng) < 0.9f ? 1.0f : 0.0f, w / 2 + (1 - w) * u(rng), h / 2 + (1 - h) * u(rng),
-                                   w, h, static_cast<float>(n % 10)});
+      labels.insert(labels.end(), {u(rng) < 0.9f ? 1.0f : 0.0f, w / 2 + (1 - w) * u(rng),
+                                   h / 2 + (1 - h) * u(rng), w, h, static_cast<float>(n % 10)});
     }
     const Targets t = run(labels, grid);
     double total = 0.0;

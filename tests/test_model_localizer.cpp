@@ -7,10 +7,10 @@
 #include <random>
 
 #include "engine/autodiff.h"
+#include "engine/checkpoint.h"
 #include "engine/core/error.h"
 #include "engine/data/mnist.h"
 #include "engine/data/scene.h"
-#include "engine/checkpoint.h"
 #include "engine/executor.h"
 #include "engine/optim.h"
 #include "kernels/common/box.h"
@@ -67,7 +67,8 @@ TEST(ModelLocalizer, BuildsWithBothBackbonesAndRejectsBadConfigs) {
 }
 
 TEST(ModelLocalizer, OverfitsAHandfulOfScenesOnCpu) {
-  if (!std::filesystem::exists(data::default_mnist_dir())) GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
+  if (!std::filesystem::exists(data::default_mnist_dir()))
+    GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
   constexpr int kBatch = 16;
   const Scenes scenes = render(kBatch, 0);
 
@@ -96,8 +97,9 @@ TEST(ModelLocalizer, OverfitsAHandfulOfScenesOnCpu) {
   EXPECT_LT(last, 0.25f * first) << "first loss " << first;
 
   const int cells = m.grid_h * m.grid_w;
-  auto predictions = models::decode_localizer(kBatch, cells, ex.read(m.presence_logit), ex.read(m.location_logits),
-                                              ex.read(m.class_logits), ex.read(m.boxes));
+  auto predictions =
+      models::decode_localizer(kBatch, cells, ex.read(m.presence_logit), ex.read(m.location_logits),
+                               ex.read(m.class_logits), ex.read(m.boxes));
   int present = 0, correct = 0;
   double iou_sum = 0.0;
   for (int n = 0; n < kBatch; ++n) {
@@ -116,8 +118,10 @@ TEST(ModelLocalizer, OverfitsAHandfulOfScenesOnCpu) {
 }
 
 TEST(ModelLocalizer, AnchorIsFittedToThePresetsBoxes) {
-  if (!std::filesystem::exists(data::default_mnist_dir())) GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
-  static const data::DigitBank bank = data::DigitBank::from_mnist(data::load_mnist(data::default_mnist_dir()));
+  if (!std::filesystem::exists(data::default_mnist_dir()))
+    GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
+  static const data::DigitBank bank =
+      data::DigitBank::from_mnist(data::load_mnist(data::default_mnist_dir()));
   models::LocalizerConfig config;
   // ayulockin-loc: every box is the unscaled 28x28 patch on a 100x100 canvas.
   models::fit_anchor_to_preset(config, bank, data::find_preset("ayulockin-loc"), 200);
@@ -157,9 +161,9 @@ TEST(ModelLocalizer, GradientsMatchFiniteDifferencesInDouble) {
     std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
     std::vector<float> pixels(3 * 16 * 20);
     for (float& p : pixels) p = uniform(rng);
-    const std::vector<float> label_values = {1, 0.45f, 0.5f, 0.3f, 0.5f, 3,   // a digit
-                                             0, 0, 0, 0, 0, 0,                 // none
-                                             1, 0.7f, 0.3f, 0.2f, 0.35f, 8};   // another
+    const std::vector<float> label_values = {1, 0.45f, 0.5f, 0.3f, 0.5f,  3,   // a digit
+                                             0, 0,     0,    0,    0,     0,   // none
+                                             1, 0.7f,  0.3f, 0.2f, 0.35f, 8};  // another
     check_gradients(std::move(g), m.loss, {{images, pixels}, {labels, label_values}}, {}, 6, /*h=*/1e-7);
   }
 }
@@ -168,8 +172,10 @@ TEST(ModelLocalizer, GradientsMatchFiniteDifferencesInDouble) {
 // the result must equal 2k uninterrupted steps bit for bit (same scenes from the cursor,
 // same schedule position, same moments).
 TEST(ModelLocalizer, ResumedTrainingEqualsUninterruptedTraining) {
-  if (!std::filesystem::exists(data::default_mnist_dir())) GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
-  static const data::DigitBank bank = data::DigitBank::from_mnist(data::load_mnist(data::default_mnist_dir()));
+  if (!std::filesystem::exists(data::default_mnist_dir()))
+    GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
+  static const data::DigitBank bank =
+      data::DigitBank::from_mnist(data::load_mnist(data::default_mnist_dir()));
   models::LocalizerRun run;
   run.preset = data::find_preset("inf265-loc");
   run.model.backbone.width = 4;
@@ -177,7 +183,8 @@ TEST(ModelLocalizer, ResumedTrainingEqualsUninterruptedTraining) {
   run.epochs = 1;
   run.steps_per_epoch = 6;
   run.warmup_steps = 2;
-  const std::string path = (std::filesystem::temp_directory_path() / "locdet_resume_test.safetensors").string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "locdet_resume_test.safetensors").string();
 
   models::LocalizerTrainer straight(run, bank, Device::kCpu);
   for (int s = 0; s < 6; ++s) straight.step();
@@ -197,7 +204,8 @@ TEST(ModelLocalizer, ResumedTrainingEqualsUninterruptedTraining) {
   EXPECT_EQ(resumed.read_losses().dump(), straight.read_losses().dump());
   for (Value v : straight.executor().graph().persistent_state()) {
     const std::string& name = straight.executor().graph().info(v).name;
-    EXPECT_EQ(straight.executor().read_bytes(v), resumed.executor().read_bytes(resumed.executor().graph().find(name)))
+    EXPECT_EQ(straight.executor().read_bytes(v),
+              resumed.executor().read_bytes(resumed.executor().graph().find(name)))
         << name;
   }
 }

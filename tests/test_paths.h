@@ -24,6 +24,8 @@ inline std::string source_dir() {
   fail("cannot find the source folder (tests/golden) above the test executable; set LOCDET_SOURCE_DIR");
 }
 
-inline std::string source_path(const std::string& relative) { return source_dir() + "/" + relative; }
+inline std::string source_path(const std::string& relative) {
+  return source_dir() + "/" + relative;
+}
 
 }  // namespace locdet::test

@@ -31,7 +31,9 @@ void fsync_dir(const std::string& dir) {
 
 }  // namespace
 
-void simulate_disk_full_after_bytes(int64_t bytes) { g_fail_after_bytes = bytes; }
+void simulate_disk_full_after_bytes(int64_t bytes) {
+  g_fail_after_bytes = bytes;
+}
 
 void write_file_atomic(const std::string& path, const void* data, size_t size) {
   const std::string dir = parent_dir(path);
@@ -44,7 +46,8 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
   auto abandon = [&](const char* what, int err) {
     ::close(fd);
     ::unlink(tmp.c_str());
-    fail("cannot write '", path, "': ", what, ": ", std::strerror(err), "; the previous file (if any) is unchanged");
+    fail("cannot write '", path, "': ", what, ": ", std::strerror(err),
+         "; the previous file (if any) is unchanged");
   };
   const char* bytes = static_cast<const char*>(data);
   size_t written = 0;
@@ -67,12 +70,14 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
   if (::close(fd) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    fail("cannot write '", path, "': close failed: ", std::strerror(err), "; the previous file (if any) is unchanged");
+    fail("cannot write '", path, "': close failed: ", std::strerror(err),
+         "; the previous file (if any) is unchanged");
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    fail("cannot write '", path, "': rename failed: ", std::strerror(err), "; the previous file (if any) is unchanged");
+    fail("cannot write '", path, "': rename failed: ", std::strerror(err),
+         "; the previous file (if any) is unchanged");
   }
   fsync_dir(dir);
 }

@@ -11,7 +11,9 @@ std::string runtime_summary();
 }  // namespace cuda
 #endif
 
-const char* device_name(Device device) { return device == Device::kCuda ? "cuda" : "cpu"; }
+const char* device_name(Device device) {
+  return device == Device::kCuda ? "cuda" : "cpu";
+}
 
 Device parse_device(const std::string& name) {
   if (name == "cpu") return Device::kCpu;

@@ -33,7 +33,7 @@ template <typename... Parts>
 }  // namespace locdet
 
 // LOCDET_CHECK(cond, parts...): throws locdet::Error with the parts when cond is false.
-#define LOCDET_CHECK(cond, ...)        \
-  do {                                 \
+#define LOCDET_CHECK(cond, ...)               \
+  do {                                        \
     if (!(cond)) ::locdet::fail(__VA_ARGS__); \
   } while (0)

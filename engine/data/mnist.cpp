@@ -49,15 +49,16 @@ std::vector<uint8_t> read_file(const std::string& path) {
 }
 
 uint32_t read_be32(const std::vector<uint8_t>& bytes, size_t offset) {
-  return (uint32_t{bytes[offset]} << 24) | (uint32_t{bytes[offset + 1]} << 16) | (uint32_t{bytes[offset + 2]} << 8) |
-         uint32_t{bytes[offset + 3]};
+  return (uint32_t{bytes[offset]} << 24) | (uint32_t{bytes[offset + 1]} << 16) |
+         (uint32_t{bytes[offset + 2]} << 8) | uint32_t{bytes[offset + 3]};
 }
 
 // Checks the header of an IDX file of `ndims` dimensions and returns its dimensions.
 std::vector<uint32_t> parse_header(const std::vector<uint8_t>& bytes, const std::string& path, uint32_t magic,
                                    int ndims) {
   const size_t header = 4 + 4 * static_cast<size_t>(ndims);
-  if (bytes.size() < 4) fail("'", path, "' is too short for an IDX header (", bytes.size(), " bytes); ", kFix);
+  if (bytes.size() < 4)
+    fail("'", path, "' is too short for an IDX header (", bytes.size(), " bytes); ", kFix);
   const uint32_t got = read_be32(bytes, 0);
   if (got != magic) {
     fail("'", path, "' has IDX magic 0x", std::hex, got, " but ", ndims == 1 ? "a label" : "an image",
@@ -69,7 +70,8 @@ std::vector<uint32_t> parse_header(const std::vector<uint8_t>& bytes, const std:
   size_t expected = header;
   for (int i = 0; i < ndims; ++i) {
     dims[i] = read_be32(bytes, 4 + 4 * i);
-    if (dims[i] == 0 || dims[i] > 10'000'000) fail("'", path, "' has an implausible dimension ", dims[i], "; ", kFix);
+    if (dims[i] == 0 || dims[i] > 10'000'000)
+      fail("'", path, "' has an implausible dimension ", dims[i], "; ", kFix);
   }
   // Each dim is <= 1e7, so three of them can overflow size_t; stop once past the file size.
   size_t payload = 1;
@@ -131,7 +133,8 @@ MnistSplit parse_idx_pair(const std::vector<uint8_t>& image_bytes, const std::st
   split.images.assign(image_bytes.begin() + 16, image_bytes.end());
   split.labels.assign(label_bytes.begin() + 8, label_bytes.end());
   for (size_t i = 0; i < split.labels.size(); ++i) {
-    if (split.labels[i] > 9) fail("'", labels_path, "' has label ", int{split.labels[i]}, " at index ", i, "; ", kFix);
+    if (split.labels[i] > 9)
+      fail("'", labels_path, "' has label ", int{split.labels[i]}, " at index ", i, "; ", kFix);
   }
   return split;
 }

@@ -119,12 +119,14 @@ T json_to(const json& v, const char* key, const std::string& where) {
     constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
     constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
     if (v.is_number_unsigned()) {
-      if (v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max())) wrong("an integer in range");
+      if (v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+        wrong("an integer in range");
       return static_cast<T>(v.get<uint64_t>());
     }
     if (v.is_number_integer()) {
       const int64_t i = v.get<int64_t>();
-      if (i < std::numeric_limits<T>::min() || i > std::numeric_limits<T>::max()) wrong("an integer in range");
+      if (i < std::numeric_limits<T>::min() || i > std::numeric_limits<T>::max())
+        wrong("an integer in range");
       return static_cast<T>(i);
     }
     // 48.0 is accepted as 48; 48.5, 1e30 and NaN are not.
@@ -135,7 +137,8 @@ T json_to(const json& v, const char* key, const std::string& where) {
   } else if constexpr (std::is_floating_point_v<T>) {
     if (!v.is_number()) wrong("a number");
     const double d = v.get<double>();
-    if (!(std::fabs(d) <= static_cast<double>(std::numeric_limits<T>::max()))) wrong("a finite number in range");
+    if (!(std::fabs(d) <= static_cast<double>(std::numeric_limits<T>::max())))
+      wrong("a finite number in range");
     return static_cast<T>(d);
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (!v.is_string()) wrong("a string");

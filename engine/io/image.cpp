@@ -196,7 +196,7 @@ bool jpeg_huffman_tables_fit(const uint8_t* p, size_t n) {
   size_t soi = 1;
   while (soi < n && p[soi] == 0xFF) ++soi;
   if (n < 2 || p[0] != 0xFF || soi >= n || p[soi] != 0xD8) return true;  // not a JPEG
-  auto byte = [&](size_t i) -> size_t { return i < n ? p[i] : 0; };  // stb reads 0 past the end
+  auto byte = [&](size_t i) -> size_t { return i < n ? p[i] : 0; };      // stb reads 0 past the end
   for (size_t i = 2; i + 1 < n; ++i) {
     if (p[i] != 0xFF || p[i + 1] != 0xC4) continue;
     int64_t remaining = static_cast<int64_t>((byte(i + 2) << 8) | byte(i + 3)) - 2;
@@ -283,13 +283,15 @@ Letterbox letterbox(const GrayImage& source, int height, int width, float fill) 
       const float sx = (x + 0.5f - out.offset_x) / out.scale - 0.5f;
       const float sy = (y + 0.5f - out.offset_y) / out.scale - 0.5f;
       if (sx < -0.5f || sy < -0.5f || sx > source.width - 0.5f || sy > source.height - 0.5f) continue;
-      const float cx = std::clamp(sx, 0.0f, source.width - 1.0f), cy = std::clamp(sy, 0.0f, source.height - 1.0f);
+      const float cx = std::clamp(sx, 0.0f, source.width - 1.0f),
+                  cy = std::clamp(sy, 0.0f, source.height - 1.0f);
       const int x0 = static_cast<int>(cx), y0 = static_cast<int>(cy);
       const int x1 = std::min(x0 + 1, source.width - 1), y1 = std::min(y0 + 1, source.height - 1);
       const float fx = cx - x0, fy = cy - y0;
       auto at = [&](int xx, int yy) { return source.pixels[static_cast<size_t>(yy) * source.width + xx]; };
       out.image.pixels[static_cast<size_t>(y) * width + x] =
-          (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x1, y0)) + fy * ((1 - fx) * at(x0, y1) + fx * at(x1, y1));
+          (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x1, y0)) +
+          fy * ((1 - fx) * at(x0, y1) + fx * at(x1, y1));
     }
   }
   return out;

@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 RunDir::RunDir(const std::string& path, bool resume) : path_(path) {
   const bool has_run = fs::exists(file("config.json"));
   if (resume) {
-    if (!has_run) fail("cannot resume: '", path, "' holds no run (no config.json); start a new run without --resume");
+    if (!has_run)
+      fail("cannot resume: '", path, "' holds no run (no config.json); start a new run without --resume");
     if (!fs::exists(last_checkpoint()))
       fail("cannot resume: '", last_checkpoint(), "' is missing; start a new run or pick the right --out");
   } else if (has_run) {
@@ -25,7 +26,8 @@ RunDir::RunDir(const std::string& path, bool resume) : path_(path) {
   ensure_writable_dir(path);
   ensure_writable_dir(file("overlays"));
   metrics_ = std::fopen(file("metrics.jsonl").c_str(), "a");
-  if (!metrics_) fail("cannot open '", file("metrics.jsonl"), "' for appending; check the folder's permissions");
+  if (!metrics_)
+    fail("cannot open '", file("metrics.jsonl"), "' for appending; check the folder's permissions");
 }
 
 RunDir::~RunDir() {
@@ -81,8 +83,8 @@ void ProgressLine::update(long done, long total, const std::string& text, double
   const int filled = static_cast<int>(fraction * kWidth);
   std::string bar(filled, '#');
   bar.resize(kWidth, '.');
-  std::fprintf(stderr, "%s[%s] %3.0f%% %ld/%ld %s | %.0f img/s", tty_ ? "\r" : "", bar.c_str(), fraction * 100.0, done,
-               total, text.c_str(), items_per_second);
+  std::fprintf(stderr, "%s[%s] %3.0f%% %ld/%ld %s | %.0f img/s", tty_ ? "\r" : "", bar.c_str(),
+               fraction * 100.0, done, total, text.c_str(), items_per_second);
   if (rate_start_ < 0) {
     rate_start_ = now;
     rate_done_ = done;

@@ -3,9 +3,8 @@
 // written), checkpoints (atomic), eval.json, overlays/.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace locdet {

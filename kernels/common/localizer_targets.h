@@ -30,9 +30,13 @@ struct LocalizerGrid {
 };
 
 template <typename T>
-LOCDET_HD bool label_present(const T* label) { return label[0] > T(0.5); }
+LOCDET_HD bool label_present(const T* label) {
+  return label[0] > T(0.5);
+}
 
-LOCDET_HD int clamp_cell(int v, int n) { return v < 0 ? 0 : (v >= n ? n - 1 : v); }
+LOCDET_HD int clamp_cell(int v, int n) {
+  return v < 0 ? 0 : (v >= n ? n - 1 : v);
+}
 
 // Centre cell (row, col) of a present label.
 template <typename T>
@@ -51,8 +55,8 @@ LOCDET_HD bool localizer_cell_positive(const T* label, const LocalizerGrid& g, i
   const int dc = col > ccol ? col - ccol : ccol - col;
   if (dr > g.radius || dc > g.radius) return false;
   const T x = (col + T(0.5)) / g.width, y = (row + T(0.5)) / g.height;
-  return x > label[1] - T(0.5) * label[3] && x < label[1] + T(0.5) * label[3] && y > label[2] - T(0.5) * label[4] &&
-         y < label[2] + T(0.5) * label[4];
+  return x > label[1] - T(0.5) * label[3] && x < label[1] + T(0.5) * label[3] &&
+         y > label[2] - T(0.5) * label[4] && y < label[2] + T(0.5) * label[4];
 }
 
 template <typename T>

@@ -11,7 +11,7 @@ namespace locdet::cpu {
 // cell_class [batch, cells], cell_weight [batch, cells], target_box [batch, cells, 4].
 // T = float for training, double for whole-graph gradient checks.
 template <typename T>
-void localizer_targets(int batch, const LocalizerGrid& grid, const T* labels, int32_t* centre_cell, T* presence,
-                       T* image_weight, int32_t* cell_class, T* cell_weight, T* target_box);
+void localizer_targets(int batch, const LocalizerGrid& grid, const T* labels, int32_t* centre_cell,
+                       T* presence, T* image_weight, int32_t* cell_class, T* cell_weight, T* target_box);
 
 }  // namespace locdet::cpu

@@ -18,7 +18,9 @@ __global__ void cells_to_nchw_kernel(int64_t n, int64_t c, int64_t hw, const flo
   const int64_t cell = i % hw, ch = (i / hw) % c, b = i / (c * hw);
   x[i] = y[(b * hw + cell) * c + ch];
 }
-unsigned blocks(int64_t total) { return static_cast<unsigned>((total + 255) / 256); }
+unsigned blocks(int64_t total) {
+  return static_cast<unsigned>((total + 255) / 256);
+}
 }  // namespace
 
 void nchw_to_cells(int64_t n, int64_t c, int64_t hw, const float* x, float* y, cudaStream_t stream) {

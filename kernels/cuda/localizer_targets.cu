@@ -5,14 +5,15 @@
 namespace locdet::cuda {
 
 namespace {
-__global__ void localizer_targets_kernel(int batch, LocalizerGrid grid, const float* labels, int32_t* centre_cell,
-                                         float* presence, float* image_weight, int32_t* cell_class,
-                                         float* cell_weight, float* target_box) {
+__global__ void localizer_targets_kernel(int batch, LocalizerGrid grid, const float* labels,
+                                         int32_t* centre_cell, float* presence, float* image_weight,
+                                         int32_t* cell_class, float* cell_weight, float* target_box) {
   const int cells = grid.height * grid.width;
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= static_cast<int64_t>(batch) * cells) return;
   const int n = static_cast<int>(i / cells), cell = static_cast<int>(i % cells);
-  if (cell == 0) localizer_image_targets(labels, batch, grid, n, centre_cell + n, presence + n, image_weight + n);
+  if (cell == 0)
+    localizer_image_targets(labels, batch, grid, n, centre_cell + n, presence + n, image_weight + n);
   localizer_cell_targets(labels, batch, grid, n, cell, cell_class + i, cell_weight + i, target_box + 4 * i);
 }
 }  // namespace

@@ -26,7 +26,8 @@ void take_scene_indices(int64_t* cursor, int batch, uint64_t* indices, cudaStrea
 
 void scene_labels_to_localizer(const SceneLabel* labels, int batch, int height, int width, float* out,
                                cudaStream_t stream) {
-  scene_labels_to_localizer_kernel<<<(batch + 127) / 128, 128, 0, stream>>>(labels, batch, height, width, out);
+  scene_labels_to_localizer_kernel<<<(batch + 127) / 128, 128, 0, stream>>>(labels, batch, height, width,
+                                                                            out);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -2,9 +2,8 @@
 // device results against the CPU reference with an explicit tolerance tol + |ref|*eps.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <cuda_runtime.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
@@ -13,10 +12,9 @@
 #include "engine/core/device.h"
 #include "kernels/cuda/cuda_check.h"
 
-#define LOCDET_REQUIRE_GPU()                                                   \
-  do {                                                                         \
-    if (!::locdet::cuda_available())                                           \
-      GTEST_SKIP() << "no GPU: " << ::locdet::cuda_device_summary();           \
+#define LOCDET_REQUIRE_GPU()                                                                        \
+  do {                                                                                              \
+    if (!::locdet::cuda_available()) GTEST_SKIP() << "no GPU: " << ::locdet::cuda_device_summary(); \
   } while (0)
 
 namespace locdet::test {

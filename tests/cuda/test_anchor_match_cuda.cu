@@ -17,7 +17,6 @@ namespace {
 using test::to_device;
 using test::to_host;
 
-
 TEST(CudaAnchorMatch, IdenticalToCpu) {
   LOCDET_REQUIRE_GPU();
   // 48x60 image, stride 4 -> 12x15 grid, 3 sizes; 64 images with 0..6 GTs (slots up to 6).

@@ -18,7 +18,6 @@ namespace {
 using test::to_device;
 using test::to_host;
 
-
 std::vector<float> random_boxes(int n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(0, 1);

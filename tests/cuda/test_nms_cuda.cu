@@ -17,7 +17,6 @@ namespace {
 using test::to_device;
 using test::to_host;
 
-
 void compare(int batch, int n, int c, const NmsParams& p, uint32_t seed, float score_quantum) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(0, 1);
