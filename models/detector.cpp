@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 
+#include "engine/core/device.h"
 #include "engine/core/error.h"
 #include "kernels/cpu/anchor_match.h"
 #include "kernels/cpu/detector_targets.h"
@@ -220,7 +221,9 @@ NmsOutputs batched_nms(Graph& g, Value boxes, Value scores, const NmsParams& par
   const int max_det = params.max_det;
   size_t bytes = cpu::nms_workspace_bytes(num_boxes, classes, params);
 #if defined(LOCDET_WITH_CUDA)
-  bytes = std::max(bytes, cuda::nms_workspace_bytes(batch, num_boxes, classes, params));
+  // CUB sizes its sort's scratch only with a usable device; without one this graph can
+  // only run on the CPU, so the CPU size is the one that matters.
+  if (cuda_available()) bytes = std::max(bytes, cuda::nms_workspace_bytes(batch, num_boxes, classes, params));
 #endif
   const int64_t workspace_words = static_cast<int64_t>((bytes + 7) / 8);
   auto op = std::make_shared<CustomOp>();
