@@ -67,7 +67,9 @@ def plot_confusion(evaluation, out):
     matrix = evaluation.get("confusion_matrix")
     if not matrix:
         return []
-    labels = evaluation.get("confusion_labels") or [str(i) for i in range(10)] + ["none"][: len(matrix) - 10]
+    # Localization: the 11th label is "no digit"; detection: unmatched boxes ("background").
+    extra = "background" if "map" in evaluation else "none"
+    labels = evaluation.get("confusion_labels") or [str(i) for i in range(10)] + [extra][: len(matrix) - 10]
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     image = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(image, ax=ax)
