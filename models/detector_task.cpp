@@ -17,25 +17,10 @@ namespace locdet::models {
 
 // ---- DetectorRun ----------------------------------------------------------------------------
 
-int64_t DetectorRun::epoch_steps() const {
-  if (steps_per_epoch > 0) return steps_per_epoch;
-  return std::max<int64_t>(1, data::split_size(preset, data::Split::kTrain) / batch);
-}
-
 nlohmann::json DetectorRun::to_json() const {
-  return {{"task", "detect"},
-          {"preset", nlohmann::json::parse(data::preset_to_json(preset))},
-          {"model", model.to_json()},
-          {"batch", batch},
-          {"epochs", epochs},
-          {"steps_per_epoch", epoch_steps()},
-          {"lr", lr},
-          {"min_lr_ratio", min_lr_ratio},
-          {"weight_decay", weight_decay},
-          {"warmup_steps", warmup_steps},
-          {"seed", seed},
-          {"data_seed", data_seed},
-          {"val_count", val_count}};
+  nlohmann::json j = {{"task", "detect"}, {"model", model.to_json()}};
+  schedule_to_json(j);
+  return j;
 }
 
 DetectorRun DetectorRun::from_json(const nlohmann::json& j) {
@@ -43,18 +28,8 @@ DetectorRun DetectorRun::from_json(const nlohmann::json& j) {
   try {
     LOCDET_CHECK(j.at("task") == "detect", "the run's task is '", j.at("task").get<std::string>(),
                  "', not 'detect'");
-    r.preset = data::preset_from_json(j.at("preset").dump(), "the run's preset");
+    r.schedule_from_json(j);
     r.model = DetectorConfig::from_json(j.at("model"));
-    r.batch = j.at("batch").get<int>();
-    r.epochs = j.at("epochs").get<int>();
-    r.steps_per_epoch = j.at("steps_per_epoch").get<int64_t>();
-    r.lr = j.at("lr").get<float>();
-    r.min_lr_ratio = j.at("min_lr_ratio").get<float>();
-    r.weight_decay = j.at("weight_decay").get<float>();
-    r.warmup_steps = j.at("warmup_steps").get<int64_t>();
-    r.seed = j.at("seed").get<uint64_t>();
-    r.data_seed = j.at("data_seed").get<uint64_t>();
-    r.val_count = j.at("val_count").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
     fail("the run configuration is incomplete or malformed (", e.what(), ")");
   }
@@ -71,11 +46,7 @@ void DetectorRun::validate() const {
   for (int digit : preset.classes)
     LOCDET_CHECK(std::find(model.classes.begin(), model.classes.end(), digit) != model.classes.end(),
                  "preset '", preset.name, "' has digit ", digit, " but the model has no class for it");
-  LOCDET_CHECK(batch >= 1 && batch <= 4096, "--batch must be 1..4096, got ", batch);
-  LOCDET_CHECK(epochs >= 1, "--epochs must be >= 1, got ", epochs);
-  LOCDET_CHECK(lr > 0 && std::isfinite(lr), "--lr must be > 0, got ", lr);
-  LOCDET_CHECK(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
-  LOCDET_CHECK(val_count >= 0, "--val-count must be >= 0, got ", val_count);
+  validate_schedule();
 }
 
 std::vector<std::pair<float, float>> choose_detector_anchors(const data::DigitBank& bank,
@@ -109,14 +80,7 @@ DetectorTrainer::DetectorTrainer(const DetectorRun& run, const data::DigitBank& 
   Graph g(true);
   feed_ = add_scene_feed(g, stream_, run.batch);
   model_ = build_detector(g, run.model, feed_.images, feed_.scene_labels);
-  OptimizerConfig optim;
-  optim.schedule.kind = LrSchedule::kWarmupCosine;
-  optim.schedule.base_lr = run.lr;
-  optim.schedule.min_lr = run.lr * run.min_lr_ratio;
-  optim.schedule.warmup_steps = std::min(run.warmup_steps, run.total_steps());
-  optim.schedule.total_steps = run.total_steps();
-  optim.adamw.weight_decay = run.weight_decay;
-  OptimizerState state = add_optimizer(g, build_backward(g, model_.loss), optim);
+  OptimizerState state = add_optimizer(g, build_backward(g, model_.loss), run.optimizer());
   step_ = state.step;
   lr_ = state.lr;
   nonfinite_ = add_nonfinite_flag(g, {model_.loss, state.grads});

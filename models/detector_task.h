@@ -14,25 +14,17 @@
 #include "engine/executor.h"
 #include "engine/io/image.h"
 #include "models/detector.h"
+#include "models/run_schedule.h"
 #include "models/scene_feed.h"
 
 namespace locdet::models {
 
 // Everything that defines a detector training run (config.json, checkpoint metadata).
-struct DetectorRun {
-  data::Preset preset;
-  DetectorConfig model;
-  int batch = 32;
-  int epochs = 10;
-  int64_t steps_per_epoch = 0;  // 0: the train split's size / batch
-  float lr = 2e-3f, min_lr_ratio = 0.02f, weight_decay = 1e-4f;
-  int64_t warmup_steps = 200;
-  uint64_t seed = 1;       // parameter init and the training scene stream
-  uint64_t data_seed = 0;  // the fixed validation/test scenes (make_dataset's default seed)
-  int64_t val_count = 0;   // 0: the whole validation split
+struct DetectorRun : RunSchedule {
+  DetectorRun() { batch = 32; }
 
-  int64_t epoch_steps() const;
-  int64_t total_steps() const { return epoch_steps() * epochs; }
+  DetectorConfig model;
+
   nlohmann::json to_json() const;
   static DetectorRun from_json(const nlohmann::json& j);
   void validate() const;

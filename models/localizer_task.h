@@ -12,25 +12,15 @@
 #include "engine/eval/localization.h"
 #include "engine/executor.h"
 #include "models/localizer.h"
+#include "models/run_schedule.h"
 #include "models/scene_feed.h"
 
 namespace locdet::models {
 
 // Everything that defines a localizer training run (config.json, checkpoint metadata).
-struct LocalizerRun {
-  data::Preset preset;
+struct LocalizerRun : RunSchedule {
   LocalizerConfig model;
-  int batch = 64;
-  int epochs = 10;
-  int64_t steps_per_epoch = 0;  // 0: the train split's size / batch
-  float lr = 2e-3f, min_lr_ratio = 0.02f, weight_decay = 1e-4f;
-  int64_t warmup_steps = 200;
-  uint64_t seed = 1;       // parameter init and the training scene stream
-  uint64_t data_seed = 0;  // the fixed validation/test scenes (make_dataset's default seed)
-  int64_t val_count = 0;   // 0: the whole validation split
 
-  int64_t epoch_steps() const;
-  int64_t total_steps() const { return epoch_steps() * epochs; }
   nlohmann::json to_json() const;
   static LocalizerRun from_json(const nlohmann::json& j);
   void validate() const;

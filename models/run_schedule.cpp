@@ -1,0 +1,62 @@
+#include "models/run_schedule.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/core/error.h"
+
+namespace locdet::models {
+
+int64_t RunSchedule::epoch_steps() const {
+  if (steps_per_epoch > 0) return steps_per_epoch;
+  return std::max<int64_t>(1, data::split_size(preset, data::Split::kTrain) / batch);
+}
+
+OptimizerConfig RunSchedule::optimizer() const {
+  OptimizerConfig optim;
+  optim.schedule.kind = LrSchedule::kWarmupCosine;
+  optim.schedule.base_lr = lr;
+  optim.schedule.min_lr = lr * min_lr_ratio;
+  optim.schedule.warmup_steps = std::min(warmup_steps, total_steps());
+  optim.schedule.total_steps = total_steps();
+  optim.adamw.weight_decay = weight_decay;
+  return optim;
+}
+
+void RunSchedule::schedule_to_json(nlohmann::json& j) const {
+  j["preset"] = nlohmann::json::parse(data::preset_to_json(preset));
+  j["batch"] = batch;
+  j["epochs"] = epochs;
+  j["steps_per_epoch"] = epoch_steps();
+  j["lr"] = lr;
+  j["min_lr_ratio"] = min_lr_ratio;
+  j["weight_decay"] = weight_decay;
+  j["warmup_steps"] = warmup_steps;
+  j["seed"] = seed;
+  j["data_seed"] = data_seed;
+  j["val_count"] = val_count;
+}
+
+void RunSchedule::schedule_from_json(const nlohmann::json& j) {
+  preset = data::preset_from_json(j.at("preset").dump(), "the run's preset");
+  batch = j.at("batch").get<int>();
+  epochs = j.at("epochs").get<int>();
+  steps_per_epoch = j.at("steps_per_epoch").get<int64_t>();
+  lr = j.at("lr").get<float>();
+  min_lr_ratio = j.at("min_lr_ratio").get<float>();
+  weight_decay = j.at("weight_decay").get<float>();
+  warmup_steps = j.at("warmup_steps").get<int64_t>();
+  seed = j.at("seed").get<uint64_t>();
+  data_seed = j.at("data_seed").get<uint64_t>();
+  val_count = j.at("val_count").get<int64_t>();
+}
+
+void RunSchedule::validate_schedule() const {
+  LOCDET_CHECK(batch >= 1 && batch <= 4096, "--batch must be 1..4096, got ", batch);
+  LOCDET_CHECK(epochs >= 1, "--epochs must be >= 1, got ", epochs);
+  LOCDET_CHECK(lr > 0 && std::isfinite(lr), "--lr must be > 0, got ", lr);
+  LOCDET_CHECK(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
+  LOCDET_CHECK(val_count >= 0, "--val-count must be >= 0, got ", val_count);
+}
+
+}  // namespace locdet::models
