@@ -209,6 +209,45 @@ void print_start(const std::string& out, locdet::Device device, const locdet::da
       batch, epochs, static_cast<long long>(steps), mode.c_str());
 }
 
+// The flags every task shares: the batch, epochs and AdamW schedule, the seeds.
+void schedule_from_options(const Options& o, models::RunSchedule& run) {
+  run.batch = o.batch;
+  run.epochs = o.epochs;
+  run.steps_per_epoch = o.steps_per_epoch;
+  run.lr = o.lr;
+  run.weight_decay = o.weight_decay;
+  run.warmup_steps = o.warmup;
+  run.seed = o.seed;
+  run.val_count = o.val_count;
+}
+
+// The parts of a TrainingTask that every trainer (LocalizerTrainer, DetectorTrainer) fills the
+// same way; the task adds its records, progress text and validation.
+template <typename Run, typename Trainer>
+TrainingTask make_training_task(const char* name, const Run& run, Trainer& trainer) {
+  TrainingTask task;
+  task.name = name;
+  task.run_json = run.to_json();
+  task.epochs = run.epochs;
+  task.batch = run.batch;
+  task.epoch_steps = run.epoch_steps();
+  task.step = [&trainer] { trainer.step(); };
+  task.steps_done = [&trainer] { return trainer.steps_done(); };
+  task.nonfinite = [&trainer] { return trainer.nonfinite_what(); };
+  task.executor = [&trainer]() -> locdet::Executor& { return trainer.executor(); };
+  return task;
+}
+
+// eval.json for the best checkpoint on the test split.
+void write_test_report(locdet::RunDir& dir, nlohmann::json report, const std::string& preset,
+                       std::chrono::steady_clock::time_point started) {
+  report["split"] = "test";
+  report["checkpoint"] = dir.best_checkpoint();
+  report["preset"] = preset;
+  report["train_seconds"] = seconds_since(started);
+  dir.write_json("eval.json", report);
+}
+
 // ---- localizer ---------------------------------------------------------------------------------
 
 models::LocalizerRun localizer_run_from_options(const Options& o, const locdet::data::DigitBank& bank) {
@@ -220,14 +259,7 @@ models::LocalizerRun localizer_run_from_options(const Options& o, const locdet::
   run.model.height = run.preset.height;
   run.model.width = run.preset.width;
   run.model.box_loss = o.box_loss;
-  run.batch = o.batch;
-  run.epochs = o.epochs;
-  run.steps_per_epoch = o.steps_per_epoch;
-  run.lr = o.lr;
-  run.weight_decay = o.weight_decay;
-  run.warmup_steps = o.warmup;
-  run.seed = o.seed;
-  run.val_count = o.val_count;
+  schedule_from_options(o, run);
   run.validate();
   return run;
 }
@@ -242,16 +274,7 @@ int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir
   print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
               trainer.executor().mode());
 
-  TrainingTask task;
-  task.name = "localize";
-  task.run_json = run.to_json();
-  task.epochs = run.epochs;
-  task.batch = run.batch;
-  task.epoch_steps = run.epoch_steps();
-  task.step = [&] { trainer.step(); };
-  task.steps_done = [&] { return trainer.steps_done(); };
-  task.nonfinite = [&] { return trainer.nonfinite_what(); };
-  task.executor = [&]() -> locdet::Executor& { return trainer.executor(); };
+  TrainingTask task = make_training_task("localize", run, trainer);
   task.train_record = [&] {
     nlohmann::json r = trainer.read_losses();
     r.update(trainer.read_batch_metrics());
@@ -286,12 +309,7 @@ int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir
   std::vector<models::SampleResult> samples;
   const auto test = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kTest,
                                                run.data_seed, o.test_count, 48, &samples);
-  nlohmann::json report = test.to_json();
-  report["split"] = "test";
-  report["checkpoint"] = dir.best_checkpoint();
-  report["preset"] = run.preset.name;
-  report["train_seconds"] = seconds_since(started);
-  dir.write_json("eval.json", report);
+  write_test_report(dir, test.to_json(), run.preset.name, started);
   models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
                                   run.preset.width);
   std::printf(
@@ -327,14 +345,7 @@ models::DetectorRun detector_run_from_options(const Options& o, const locdet::da
   run.model.pos_iou = o.pos_iou;
   run.model.neg_iou = o.neg_iou;
   run.model.box_weight = o.box_weight;
-  run.batch = o.batch;
-  run.epochs = o.epochs;
-  run.steps_per_epoch = o.steps_per_epoch;
-  run.lr = o.lr;
-  run.weight_decay = o.weight_decay;
-  run.warmup_steps = o.warmup;
-  run.seed = o.seed;
-  run.val_count = o.val_count;
+  schedule_from_options(o, run);
   run.validate();
   return run;
 }
@@ -358,16 +369,7 @@ int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
   print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
               trainer.executor().mode());
 
-  TrainingTask task;
-  task.name = "detect";
-  task.run_json = run.to_json();
-  task.epochs = run.epochs;
-  task.batch = run.batch;
-  task.epoch_steps = run.epoch_steps();
-  task.step = [&] { trainer.step(); };
-  task.steps_done = [&] { return trainer.steps_done(); };
-  task.nonfinite = [&] { return trainer.nonfinite_what(); };
-  task.executor = [&]() -> locdet::Executor& { return trainer.executor(); };
+  TrainingTask task = make_training_task("detect", run, trainer);
   task.train_record = [&] {
     nlohmann::json r = trainer.read_losses();
     r["lr"] = trainer.read_lr();
@@ -401,12 +403,7 @@ int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
   std::vector<models::DetectionSample> samples;
   const auto test = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kTest,
                                               run.data_seed, o.test_count, 48, &samples);
-  nlohmann::json report = test.to_json();
-  report["split"] = "test";
-  report["checkpoint"] = dir.best_checkpoint();
-  report["preset"] = run.preset.name;
-  report["train_seconds"] = seconds_since(started);
-  dir.write_json("eval.json", report);
+  write_test_report(dir, test.to_json(), run.preset.name, started);
   models::write_detector_overlay(dir.file("overlays/test.png"), samples, run.preset.height, run.preset.width);
   print_detection("test", test);
   std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
