@@ -87,7 +87,11 @@ Buffer::Buffer(Device device, size_t bytes) : device_(device), bytes_(bytes) {
     fail("cudaMalloc of ", padded, " bytes failed: ", cudaGetErrorString(err),
          " (reduce the batch size or free GPU memory)");
   data_ = static_cast<std::byte*>(p);
-  cudaMemset(data_, 0, padded);
+  // cudaMemset runs on the legacy stream, which the executor's non-blocking stream does not
+  // wait for: finish it here so no kernel can see the buffer before it is zeroed.
+  err = cudaMemset(data_, 0, padded);
+  if (err == cudaSuccess) err = cudaDeviceSynchronize();
+  if (err != cudaSuccess) fail("zeroing a new device buffer failed: ", cudaGetErrorString(err));
 #else
   fail("this build has no CUDA backend; rebuild with -DLOCDET_CUDA=ON or use --device cpu");
 #endif
@@ -111,7 +115,12 @@ void copy_to_tensor(const void* host, size_t bytes, const Tensor& dst) {
     return;
   }
 #ifdef LOCDET_WITH_CUDA
-  cudaError_t err = cudaMemcpy(dst.data, host, bytes, cudaMemcpyHostToDevice);
+  // The device is synchronized on both sides: before, so no kernel on the executor's
+  // non-blocking stream still uses the tensor; after, because a copy from pageable memory may
+  // return before its DMA has landed, and that stream would not wait for it.
+  cudaError_t err = cudaDeviceSynchronize();
+  if (err == cudaSuccess) err = cudaMemcpy(dst.data, host, bytes, cudaMemcpyHostToDevice);
+  if (err == cudaSuccess) err = cudaDeviceSynchronize();
   LOCDET_CHECK(err == cudaSuccess, "host to device copy failed: ", cudaGetErrorString(err));
 #endif
 }
@@ -123,7 +132,10 @@ void copy_from_tensor(const Tensor& src, void* host, size_t bytes) {
     return;
   }
 #ifdef LOCDET_WITH_CUDA
-  cudaError_t err = cudaMemcpy(host, src.data, bytes, cudaMemcpyDeviceToHost);
+  // cudaMemcpy runs on the legacy stream, which does not wait for the executor's non-blocking
+  // stream: synchronize the device first so the copy sees the finished step.
+  cudaError_t err = cudaDeviceSynchronize();
+  if (err == cudaSuccess) err = cudaMemcpy(host, src.data, bytes, cudaMemcpyDeviceToHost);
   LOCDET_CHECK(err == cudaSuccess, "device to host copy failed: ", cudaGetErrorString(err));
 #endif
 }

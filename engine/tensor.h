@@ -69,8 +69,9 @@ struct Tensor {
   }
 };
 
-// Explicit copies between a tensor (host or device) and host vectors. Device copies are
-// synchronous (cudaMemcpy): they are for setup and for reading results, not the step.
+// Explicit copies between a tensor (host or device) and host vectors. Device copies
+// synchronize the whole device around the copy, so they see every finished step on any
+// stream: they are for setup and for reading results, not the step.
 void copy_to_tensor(const void* host, size_t bytes, const Tensor& dst);
 void copy_from_tensor(const Tensor& src, void* host, size_t bytes);
 std::vector<float> to_host_f32(const Tensor& t);  // converts f64 to float

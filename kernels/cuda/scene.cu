@@ -115,6 +115,9 @@ void DeviceDigits::upload(const uint8_t* pixels, const uint8_t* labels, const ui
   CUDA_CHECK(cudaMemcpy(pixels_, pixels, image_bytes, cudaMemcpyHostToDevice));
   CUDA_CHECK(cudaMemcpy(labels_, labels, static_cast<size_t>(count), cudaMemcpyHostToDevice));
   CUDA_CHECK(cudaMemcpy(ink_box_, ink_box, static_cast<size_t>(count) * 4, cudaMemcpyHostToDevice));
+  // Copies from pageable memory may return before their DMA lands, and the executor's
+  // non-blocking stream does not wait for the legacy stream: finish them here.
+  CUDA_CHECK(cudaDeviceSynchronize());
   count_ = count;
 }
 
@@ -125,6 +128,7 @@ void DeviceDigits::set_pool(const int32_t* pool, int pool_size) {
   if (pool_size > 0)
     CUDA_CHECK(
         cudaMemcpy(pool_, pool, static_cast<size_t>(pool_size) * sizeof(int32_t), cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaDeviceSynchronize());  // as in upload()
   pool_size_ = pool_size;
 }
 

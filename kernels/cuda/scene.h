@@ -32,7 +32,8 @@ class DeviceDigits {
 
   // pixels [n, 28, 28], labels [n], ink_box [n, 4] as in DigitSource (host memory).
   void upload(const uint8_t* pixels, const uint8_t* labels, const uint8_t* ink_box, int count);
-  // Global indices one (preset, split) draws from (host memory); replaces the previous pool.
+  // Global indices one (preset, split) draws from (host memory); replaces (frees) the previous
+  // pool, so call it before any step that renders from source() is captured into a CUDA Graph.
   void set_pool(const int32_t* pool, int pool_size);
   DigitSource source() const;
 

@@ -27,20 +27,8 @@
 namespace locdet {
 namespace {
 
-template <typename T>
-T* upload(const std::vector<T>& host) {
-  T* device = nullptr;
-  CUDA_CHECK(cudaMalloc(&device, std::max<size_t>(1, host.size()) * sizeof(T)));
-  CUDA_CHECK(cudaMemcpy(device, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return device;
-}
-
-template <typename T>
-std::vector<T> download(const T* device, size_t n) {
-  std::vector<T> host(n);
-  CUDA_CHECK(cudaMemcpy(host.data(), device, n * sizeof(T), cudaMemcpyDeviceToHost));
-  return host;
-}
+using test::to_device;
+using test::to_host;
 
 std::vector<SceneLabel> random_labels(int batch, int height, int width, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -71,15 +59,15 @@ TEST(DetectorTargetsCuda, KernelsIdenticalToCpu) {
   std::vector<float> boxes(batch * kDetectorMaxGt * 4);
   std::vector<int32_t> gt_cls(batch * kDetectorMaxGt), count(batch);
   cpu::scene_labels_to_gt<float>(batch, labels.data(), map, boxes.data(), gt_cls.data(), count.data());
-  SceneLabel* d_labels = upload(labels);
-  float* d_boxes = upload(std::vector<float>(boxes.size(), -1.0f));
-  int32_t* d_cls = upload(std::vector<int32_t>(gt_cls.size(), 7));
-  int32_t* d_count = upload(std::vector<int32_t>(batch, 9));
+  SceneLabel* d_labels = to_device(labels);
+  float* d_boxes = to_device(std::vector<float>(boxes.size(), -1.0f));
+  int32_t* d_cls = to_device(std::vector<int32_t>(gt_cls.size(), 7));
+  int32_t* d_count = to_device(std::vector<int32_t>(batch, 9));
   cuda::scene_labels_to_gt(batch, d_labels, map, d_boxes, d_cls, d_count, 0);
   CUDA_CHECK(cudaDeviceSynchronize());
-  EXPECT_EQ(download(d_boxes, boxes.size()), boxes);
-  EXPECT_EQ(download(d_cls, gt_cls.size()), gt_cls);
-  EXPECT_EQ(download(d_count, batch), count);
+  EXPECT_EQ(to_host(d_boxes, boxes.size()), boxes);
+  EXPECT_EQ(to_host(d_cls, gt_cls.size()), gt_cls);
+  EXPECT_EQ(to_host(d_count, batch), count);
 
   std::mt19937 rng(4);
   std::vector<int32_t> target_class(batch * anchors);
@@ -89,16 +77,16 @@ TEST(DetectorTargetsCuda, KernelsIdenticalToCpu) {
   std::vector<float> onehot(batch * anchors * classes), cls_w(batch * anchors), box_w(batch * anchors);
   cpu::detector_anchor_targets<float>(batch, anchors, classes, target_class.data(), num_pos.data(),
                                       onehot.data(), cls_w.data(), box_w.data());
-  int32_t* d_target = upload(target_class);
-  float* d_pos = upload(num_pos);
-  float* d_onehot = upload(std::vector<float>(onehot.size(), -1.0f));
-  float* d_cls_w = upload(std::vector<float>(cls_w.size(), -1.0f));
-  float* d_box_w = upload(std::vector<float>(box_w.size(), -1.0f));
+  int32_t* d_target = to_device(target_class);
+  float* d_pos = to_device(num_pos);
+  float* d_onehot = to_device(std::vector<float>(onehot.size(), -1.0f));
+  float* d_cls_w = to_device(std::vector<float>(cls_w.size(), -1.0f));
+  float* d_box_w = to_device(std::vector<float>(box_w.size(), -1.0f));
   cuda::detector_anchor_targets(batch, anchors, classes, d_target, d_pos, d_onehot, d_cls_w, d_box_w, 0);
   CUDA_CHECK(cudaDeviceSynchronize());
-  EXPECT_EQ(download(d_onehot, onehot.size()), onehot);
-  EXPECT_EQ(download(d_cls_w, cls_w.size()), cls_w);
-  EXPECT_EQ(download(d_box_w, box_w.size()), box_w);
+  EXPECT_EQ(to_host(d_onehot, onehot.size()), onehot);
+  EXPECT_EQ(to_host(d_cls_w, cls_w.size()), cls_w);
+  EXPECT_EQ(to_host(d_box_w, box_w.size()), box_w);
   for (void* p : {static_cast<void*>(d_labels), static_cast<void*>(d_boxes), static_cast<void*>(d_cls),
                   static_cast<void*>(d_count), static_cast<void*>(d_target), static_cast<void*>(d_pos),
                   static_cast<void*>(d_onehot), static_cast<void*>(d_cls_w), static_cast<void*>(d_box_w)})

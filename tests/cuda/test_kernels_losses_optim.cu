@@ -17,28 +17,7 @@
 namespace locdet {
 namespace {
 
-template <class T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(size_t n) : n_(n) { CUDA_CHECK(cudaMalloc(&ptr_, (n ? n : 1) * sizeof(T))); }
-  explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) {
-    CUDA_CHECK(cudaMemcpy(ptr_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  ~DeviceBuffer() { cudaFree(ptr_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  std::vector<T> download() const {
-    std::vector<T> host(n_);
-    CUDA_CHECK(cudaDeviceSynchronize());
-    CUDA_CHECK(cudaMemcpy(host.data(), ptr_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
-    return host;
-  }
-  T* get() const { return ptr_; }
-
- private:
-  T* ptr_ = nullptr;
-  size_t n_;
-};
+using test::DeviceBuffer;
 
 std::vector<float> random_floats(size_t n, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
   std::mt19937 rng(seed);
@@ -151,7 +130,7 @@ TEST(CudaKernelsOptim, CapturedAdamWSgdEmaAndScheduleMatchCpu) {
 
   for (int it = 0; it < 4; ++it) {
     auto grad = random_floats(n, 80 + it);
-    CUDA_CHECK(cudaMemcpy(ggrad.get(), grad.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+    ggrad.upload(grad);  // synchronizes: the graph runs on a non-blocking stream
     CUDA_CHECK(cudaGraphLaunch(exec, stream));
     CUDA_CHECK(cudaStreamSynchronize(stream));
     cpu::lr_schedule_step(sched, &cstep, &clr);
