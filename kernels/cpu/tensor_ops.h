@@ -8,15 +8,9 @@
 
 #include <cstdint>
 
-namespace locdet {
+#include "kernels/common/index4.h"
 
-// A 4-D iteration space and two operands' element strides over it.
-struct Index4 {
-  int64_t shape[4];
-  int64_t a[4];
-  int64_t b[4];
-  int64_t numel() const { return shape[0] * shape[1] * shape[2] * shape[3]; }
-};
+namespace locdet {
 
 enum class BinaryKind { kAdd, kSub, kMul };
 

@@ -56,18 +56,11 @@ __global__ void sum_all_kernel(int64_t n, float s, const float* x, float* y) {
   if (threadIdx.x == 0) y[0] = static_cast<float>(s * partial[0]);
 }
 
-// One thread per output element walks the input in order: fine for the small reductions
-// autodiff emits (bias-like broadcasts); deterministic.
-__global__ void sum_to_kernel(Index4 d, int64_t n_in, float s, const float* x, float* y, int64_t y_numel) {
+// One thread per output element sums only the inputs that land on it, in input order
+// (kernels/common/index4.h): bit-equal to the CPU's sequential scatter.
+__global__ void sum_to_kernel(Index4 d, float s, const float* x, float* y, int64_t y_numel) {
   int64_t o = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (o >= y_numel) return;
-  float acc = 0.0f;
-  for (int64_t i = 0; i < n_in; ++i) {
-    int64_t iy, unused;
-    offsets4(d, i, &iy, &unused);
-    if (iy == o) acc += x[i];
-  }
-  y[o] = s * acc;
+  if (o < y_numel) y[o] = sum_to_element(d, s, x, o);
 }
 
 __global__ void broadcast_kernel(Index4 d, int64_t n, float s, const float* x, float* y) {
@@ -115,7 +108,7 @@ void sum_to(const Index4& d, float s, const float* x, float* y, int64_t y_numel,
   if (y_numel == 1) {
     sum_all_kernel<<<1, kThreads, 0, stream>>>(d.numel(), s, x, y);
   } else {
-    sum_to_kernel<<<blocks_for(y_numel), kThreads, 0, stream>>>(d, d.numel(), s, x, y, y_numel);
+    sum_to_kernel<<<blocks_for(y_numel), kThreads, 0, stream>>>(d, s, x, y, y_numel);
   }
   CUDA_CHECK_LAUNCH();
 }
