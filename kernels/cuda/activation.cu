@@ -11,15 +11,15 @@ unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>((n + kThreads - 1) / kThreads);
 }
 
-// Grid-stride free: one thread per element (n < 2^31 * 256 for every tensor here).
+// Grid-stride free: one thread per element (n < 2^31 * 256 for every tensor here). No
+// __restrict__: the planner runs these ops in place (y == x, dx == dy).
 template <class Op>
-__global__ void unary_kernel(int64_t n, const float* __restrict__ x, float* __restrict__ y, Op op) {
+__global__ void unary_kernel(int64_t n, const float* x, float* y, Op op) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i < n) y[i] = op(x[i]);
 }
 template <class Op>
-__global__ void binary_kernel(int64_t n, const float* __restrict__ x, const float* __restrict__ dy,
-                              float* __restrict__ dx, Op op) {
+__global__ void binary_kernel(int64_t n, const float* x, const float* dy, float* dx, Op op) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i < n) dx[i] = op(x[i], dy[i]);
 }

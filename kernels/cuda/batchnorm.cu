@@ -7,6 +7,8 @@
 namespace locdet::cuda {
 namespace {
 
+// One block of 1024 threads per channel; __launch_bounds__ keeps ptxas at <= 64 registers
+// so the launch cannot fail for lack of registers (36-38 with CUDA 13, sm_90).
 constexpr int kThreads = 1024;
 
 // Element e of channel ch in [0, n*hw): NCHW offset.
@@ -15,10 +17,10 @@ __device__ __forceinline__ int64_t bn_offset(int64_t e, int ch, int c, int hw) {
   return (i * c + ch) * hw + j;
 }
 
-__global__ void bn_forward_train_kernel(BatchNormDims d, const float* __restrict__ x, const float* gamma,
-                                        const float* beta, float* __restrict__ y, float* save_mean,
-                                        float* save_invstd, float* running_mean, float* running_var,
-                                        float momentum, float eps) {
+__global__ void __launch_bounds__(kThreads)
+    bn_forward_train_kernel(BatchNormDims d, const float* __restrict__ x, const float* gamma,
+                            const float* beta, float* __restrict__ y, float* save_mean, float* save_invstd,
+                            float* running_mean, float* running_var, float momentum, float eps) {
   __shared__ double scratch[32];
   const int ch = blockIdx.x;
   const int64_t count = static_cast<int64_t>(d.n) * d.hw;
@@ -61,9 +63,10 @@ __global__ void bn_forward_eval_kernel(BatchNormDims d, int64_t total, const flo
   y[e] = x[e] * scale + shift;
 }
 
-__global__ void bn_backward_kernel(BatchNormDims d, const float* __restrict__ x, const float* __restrict__ dy,
-                                   const float* gamma, const float* save_mean, const float* save_invstd,
-                                   float* __restrict__ dx, float* dgamma, float* dbeta) {
+__global__ void __launch_bounds__(kThreads)
+    bn_backward_kernel(BatchNormDims d, const float* __restrict__ x, const float* __restrict__ dy,
+                       const float* gamma, const float* save_mean, const float* save_invstd,
+                       float* __restrict__ dx, float* dgamma, float* dbeta) {
   __shared__ double scratch[32];
   const int ch = blockIdx.x;
   const int64_t count = static_cast<int64_t>(d.n) * d.hw;

@@ -4,9 +4,15 @@
 // happen inside a capture); the second is captured. If capture fails, the backend says so
 // on stderr and stays eager. Custom/source callbacks are captured, not re-run: they must
 // only enqueue device work whose per-step inputs live in device memory.
+//
+// LOCDET_CUDA_SYNC=1 (debugging): run eagerly and synchronize after every op, so an
+// asynchronous fault (an illegal address, say) is reported against the op that caused it
+// rather than a later one.
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <optional>
+#include <string>
 
 #include "engine/core/error.h"
 #include "engine/executor.h"
@@ -68,11 +74,9 @@ class CaptureGuard {
 
 class CudaBackend : public Backend {
  public:
-  CudaBackend(const Graph& g, bool use_graph) : g_(g), use_graph_(use_graph) {}
-  ~CudaBackend() override {
-    if (exec_) cudaGraphExecDestroy(exec_);
-    if (graph_) cudaGraphDestroy(graph_);
-  }
+  CudaBackend(const Graph& g, bool use_graph)
+      : g_(g), sync_each_op_(sync_each_op_requested()), use_graph_(use_graph && !sync_each_op_) {}
+  ~CudaBackend() override { drop_captured_graph(); }
 
   int64_t workspace_bytes(const Node& n) override {
     if (n.op != Op::kConv2d && n.op != Op::kConv2dBackwardData && n.op != Op::kConv2dBackwardFilter) return 0;
@@ -86,6 +90,8 @@ class CudaBackend : public Backend {
   }
 
   void bind(const std::vector<Tensor>& tensors, const std::vector<std::byte*>& workspaces) override {
+    // A captured graph holds the old addresses: capture again (after an eager warm-up).
+    drop_captured_graph();
     t_ = tensors;
     ws_ = workspaces;
   }
@@ -121,6 +127,11 @@ class CudaBackend : public Backend {
   int32_t* i32(int t) const { return t_[t].as<int32_t>(); }
   int64_t numel(int t) const { return t_[t].numel(); }
 
+  static bool sync_each_op_requested() {
+    const char* v = std::getenv("LOCDET_CUDA_SYNC");
+    return v && *v && std::string(v) != "0";
+  }
+
   void capture() {
     cudaGraph_t graph;
     {
@@ -128,18 +139,21 @@ class CudaBackend : public Backend {
       launch_all();
       graph = guard.finish();
     }
-    if (exec_) {
-      // Same topology, maybe new pointers/params: update in place when CUDA allows it.
-      cudaGraphExecUpdateResultInfo info;
-      if (cudaGraphExecUpdate(exec_, graph, &info) != cudaSuccess) {
-        cudaGetLastError();
-        cudaGraphExecDestroy(exec_);
-        exec_ = nullptr;
-      }
+    const cudaError_t status = cudaGraphInstantiate(&exec_, graph, 0);
+    if (status != cudaSuccess) {
+      exec_ = nullptr;
+      cudaGraphDestroy(graph);
+      CUDA_CHECK(status);
     }
-    if (!exec_) CUDA_CHECK(cudaGraphInstantiate(&exec_, graph, 0));
-    if (graph_) cudaGraphDestroy(graph_);
     graph_ = graph;
+  }
+
+  void drop_captured_graph() {
+    if (exec_) cudaGraphExecDestroy(exec_);
+    if (graph_) cudaGraphDestroy(graph_);
+    exec_ = nullptr;
+    graph_ = nullptr;
+    eager_runs_ = 0;
   }
 
   void launch_all() {
@@ -157,6 +171,7 @@ class CudaBackend : public Backend {
       NvtxRange op_range(nodes[i].name.c_str());
       try {
         launch(nodes[i], static_cast<int>(i));
+        if (sync_each_op_) CUDA_CHECK(cudaStreamSynchronize(stream()));
       } catch (const Error& e) {
         // CUDA/cuBLAS/cuDNN checks name the file and line; the user needs the op.
         fail("op '", nodes[i].name, "' (", op_name(nodes[i].op), "): ", e.what());
@@ -344,6 +359,7 @@ class CudaBackend : public Backend {
   }
 
   const Graph& g_;
+  const bool sync_each_op_;
   bool use_graph_;
   cuda::CudaContextOwner ctx_;
   std::map<int, cuda::CudnnConv2d> convs_;  // per conv node, built at plan time

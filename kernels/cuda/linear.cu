@@ -1,5 +1,7 @@
 // Row-major PyTorch layout on column-major cuBLAS: a row-major [r, c] matrix is a column-major
 // [c, r] one, so y = x w^T becomes y^T = w x^T, i.e. sgemm(T, N) with the operands as stored.
+// The handle is bound to ctx.stream once (context.cu): calling cublasSetStream here would also
+// reset cuBLAS to its own lazily allocated workspace instead of the fixed one.
 #include <cstdint>
 
 #include "kernels/cuda/cuda_check.h"
@@ -34,7 +36,6 @@ void linear_forward(int m, int k, int n, const float* x, const float* w, const f
     broadcast_bias_kernel<<<static_cast<unsigned>((total + 255) / 256), 256, 0, ctx.stream>>>(total, n, b, y);
     CUDA_CHECK_LAUNCH();
   }
-  CUBLAS_CHECK(cublasSetStream(ctx.blas, ctx.stream));
   CUBLAS_CHECK(
       cublasSgemm(ctx.blas, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w, k, x, k, b ? &one : &zero, y, n));
 }
@@ -43,7 +44,6 @@ void linear_backward(int m, int k, int n, const float* x, const float* w, const 
                      float* dw, float* db, const CudaContext& ctx) {
   LOCDET_CHECK(m > 0 && k > 0 && n > 0, "linear: m, k, n must be positive (m=", m, " k=", k, " n=", n, ")");
   const float one = 1.0f, zero = 0.0f;
-  CUBLAS_CHECK(cublasSetStream(ctx.blas, ctx.stream));
   // dx^T [k, m] = w^T [k, n] * dy^T [n, m]
   if (dx)
     CUBLAS_CHECK(cublasSgemm(ctx.blas, CUBLAS_OP_N, CUBLAS_OP_N, k, m, n, &one, w, k, dy, n, &zero, dx, k));
