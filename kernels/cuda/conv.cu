@@ -10,18 +10,25 @@
 namespace locdet::cuda {
 namespace {
 
+// Heuristics may rank an FFT algorithm first whose workspace is hundreds of MiB; the
+// implicit-GEMM algorithms need none, so capping costs little speed and keeps the plan's
+// memory (and the out-of-memory advice) about activations, not scratch space.
+constexpr size_t kMaxWorkspaceBytes = size_t(256) << 20;
+
 template <class Perf>
 int pick_algo(const Perf* perf, int count, bool need_deterministic, const char* pass) {
   for (int i = 0; i < count; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
+    if (perf[i].memory > kMaxWorkspaceBytes) continue;
     if (need_deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) continue;
     // Tensor-core (TF32) variants would not honour the FMA math mode set on the descriptor.
     if (perf[i].mathType == CUDNN_TENSOR_OP_MATH || perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
       continue;
     return static_cast<int>(perf[i].algo);
   }
-  fail("cuDNN has no ", need_deterministic ? "deterministic " : "", "algorithm for the convolution ", pass,
-       " pass; try other sizes or a different cuDNN version");
+  fail("cuDNN has no ", need_deterministic ? "deterministic " : "",
+       "FP32 algorithm with a workspace of at most ", kMaxWorkspaceBytes >> 20, " MiB for the convolution ",
+       pass, " pass; try other sizes or a different cuDNN version");
 }
 
 }  // namespace

@@ -84,9 +84,14 @@ class CudaBackend : public Backend {
     const Shape& w =
         n.op == Op::kConv2dBackwardFilter ? g_.tensors()[n.outputs[0]].shape : shape(n.inputs[1]);
     // cuDNN algorithms are chosen here, once, at plan time.
-    auto it =
-        convs_.emplace(&n - g_.nodes().data(), cuda::CudnnConv2d(conv_dims(x, w, n.attrs), ctx_.get())).first;
-    return static_cast<int64_t>(it->second.workspace_bytes());
+    try {
+      auto it =
+          convs_.emplace(&n - g_.nodes().data(), cuda::CudnnConv2d(conv_dims(x, w, n.attrs), ctx_.get()))
+              .first;
+      return static_cast<int64_t>(it->second.workspace_bytes());
+    } catch (const Error& e) {
+      fail("op '", n.name, "' (", op_name(n.op), "): ", e.what());
+    }
   }
 
   void bind(const std::vector<Tensor>& tensors, const std::vector<std::byte*>& workspaces) override {
