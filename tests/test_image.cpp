@@ -55,6 +55,40 @@ TEST(Image, DrawRectAndTextAndGrid) {
   write_png((temp_dir("grid") / "g.png").string(), grid);
 }
 
+// Colour and 16-bit files are converted to gray here: luma (77 R + 150 G + 29 B) / 256, as
+// stb_image weights it, on samples scaled by the file's maximum value (PNM is big-endian).
+TEST(Image, ColourAndSixteenBitFilesConvertToGray) {
+  auto luma = [](float r, float g, float b) { return (77.0f * r + 150.0f * g + 29.0f * b) / 256.0f; };
+  const std::string rgb = std::string("P6 2 1 255\n") + std::string("\xff\x00\x00\x10\x80\xf0", 6);
+  GrayImage a = decode_image_gray(rgb.data(), rgb.size(), "rgb.ppm");
+  ASSERT_EQ(a.width, 2);
+  ASSERT_EQ(a.height, 1);
+  EXPECT_FLOAT_EQ(a.pixels[0], luma(1.0f, 0.0f, 0.0f));
+  EXPECT_FLOAT_EQ(a.pixels[1], luma(0x10 / 255.0f, 0x80 / 255.0f, 0xf0 / 255.0f));
+  const std::string rgb16 = std::string("P6\n# a comment\n2 1\n65535\n") +
+                            std::string("\xff\xff\x00\x00\x00\x00\x10\x00\x80\x00\xf0\x00", 12);
+  GrayImage b = decode_image_gray(rgb16.data(), rgb16.size(), "rgb16.ppm");
+  ASSERT_EQ(b.pixels.size(), 2u);
+  EXPECT_FLOAT_EQ(b.pixels[0], luma(1.0f, 0.0f, 0.0f));
+  EXPECT_FLOAT_EQ(b.pixels[1], luma(0x1000 / 65535.0f, 0x8000 / 65535.0f, 0xf000 / 65535.0f));
+  const std::string gray16 = std::string("P5 3 1 1023\n") + std::string("\x00\x00\x01\xff\x03\xff", 6);
+  GrayImage c = decode_image_gray(gray16.data(), gray16.size(), "gray16.pgm");
+  ASSERT_EQ(c.pixels.size(), 3u);
+  EXPECT_FLOAT_EQ(c.pixels[0], 0.0f);
+  EXPECT_FLOAT_EQ(c.pixels[1], 511 / 1023.0f);
+  EXPECT_FLOAT_EQ(c.pixels[2], 1.0f);
+  // A truncated file, a header number over 65535 and a missing height are refused by name.
+  for (const std::string& bad : {std::string("P5 3 1 255\n\x01\x02", 13),
+                                 std::string("P5 99999999999 1 255\n"), std::string("P6 4\n")}) {
+    try {
+      decode_image_gray(bad.data(), bad.size(), "bad.pgm");
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const locdet::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("corrupt PGM/PPM"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Image, BadFilesGiveClearErrors) {
   fs::path dir = temp_dir("bad");
   std::ofstream((dir / "empty.png").string()).close();

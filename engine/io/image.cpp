@@ -211,25 +211,59 @@ bool jpeg_huffman_tables_fit(const uint8_t* p, size_t n) {
   return true;
 }
 
-// stb_image 2.27 reads the width, height and maximum value of a PGM/PPM header into an int
-// without an overflow check (signed overflow: undefined behaviour; found by
-// tests/fuzz/fuzz_image). This walks the header as stb does and refuses a number of ten
-// or more digits; real headers need at most 5 (STBI_MAX_DIMENSIONS, maxval 65535).
-bool pnm_header_numbers_fit(const uint8_t* p, size_t n) {
-  if (n < 2 || p[0] != 'P' || (p[1] != '5' && p[1] != '6')) return true;  // not a PNM stb reads
-  size_t i = 2;
+// Luma with stb_image's weights (77, 150, 29) / 256, on samples scaled to [0, 1].
+float luma(float r, float g, float b) {
+  return (77.0f * r + 150.0f * g + 29.0f * b) / 256.0f;
+}
+
+// Binary PGM (P5) and PPM (P6), 8 or 16 bits per sample, decoded here instead of by
+// stb_image 2.27, which overflows an int on a ten-digit header number, reads 16-bit samples
+// in the wrong byte order (PNM is big-endian), converts a 16-bit PPM's channels past its
+// buffer, and leaves the pixels a truncated file lacks uninitialized (the overflows were
+// found by tests/fuzz/fuzz_image). Samples are scaled by the file's maximum value. Returns
+// false when the bytes are not a binary PGM/PPM.
+bool decode_pnm_gray(const uint8_t* p, size_t n, const std::string& path, GrayImage* out) {
+  if (n < 2 || p[0] != 'P' || (p[1] != '5' && p[1] != '6')) return false;
+  const int channels = p[1] == '5' ? 1 : 3;
+  auto bad = [&](const auto&... why) { fail("cannot read image '", path, "': corrupt PGM/PPM: ", why...); };
   auto space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
-  auto digit = [](uint8_t c) { return c >= '0' && c <= '9'; };
-  for (int field = 0; field < 3 && i < n; ++field) {
-    for (;;) {  // whitespace and '#' comments, as stbi__pnm_skip_whitespace
+  size_t i = 2;
+  int64_t numbers[3] = {0, 0, 0};  // width, height, maximum value
+  const char* names[3] = {"width", "height", "maximum value"};
+  for (int field = 0; field < 3; ++field) {
+    for (;;) {  // whitespace and '#' comments up to the end of the line
       while (i < n && space(p[i])) ++i;
       if (i >= n || p[i] != '#') break;
       while (i < n && p[i] != '\n' && p[i] != '\r') ++i;
     }
-    size_t digits = 0;
-    while (i < n && digit(p[i])) ++i, ++digits;
-    if (digits >= 10) return false;
+    if (i >= n || p[i] < '0' || p[i] > '9') bad("the header has no ", names[field]);
+    for (; i < n && p[i] >= '0' && p[i] <= '9'; ++i) {
+      numbers[field] = numbers[field] * 10 + (p[i] - '0');
+      if (numbers[field] > 65535) bad("the ", names[field], " is larger than 65535");
+    }
   }
+  if (i >= n || !space(p[i])) bad("no whitespace after the header");
+  ++i;  // exactly one whitespace byte, then the samples
+  const int64_t width = numbers[0], height = numbers[1], max_value = numbers[2];
+  if (width == 0 || height == 0) fail("cannot read image '", path, "': zero-size image");
+  if (max_value == 0) bad("the maximum value is 0");
+  if (width * height > kMaxImagePixels)
+    fail("cannot read image '", path, "': ", width, "x", height, " is larger than the ", kMaxImagePixels,
+         " pixels this tool accepts; downscale it first");
+  const int sample_bytes = max_value > 255 ? 2 : 1;
+  const size_t needed = static_cast<size_t>(width * height) * channels * sample_bytes;
+  if (n - i < needed) bad("truncated: ", n - i, " bytes of pixels, ", needed, " expected");
+  const float scale = 1.0f / static_cast<float>(max_value);
+  auto sample = [&](size_t k) {
+    const uint8_t* s = p + i + k * sample_bytes;
+    const int v = sample_bytes == 2 ? (s[0] << 8) | s[1] : s[0];
+    return std::min(v * scale, 1.0f);  // a sample above the maximum value is clipped
+  };
+  out->width = static_cast<int>(width);
+  out->height = static_cast<int>(height);
+  out->pixels.resize(static_cast<size_t>(width * height));
+  for (size_t k = 0; k < out->pixels.size(); ++k)
+    out->pixels[k] = channels == 1 ? sample(k) : luma(sample(3 * k), sample(3 * k + 1), sample(3 * k + 2));
   return true;
 }
 
@@ -242,8 +276,8 @@ GrayImage decode_image_gray(const void* data, size_t size, const std::string& pa
   const int length = static_cast<int>(size);
   if (!jpeg_huffman_tables_fit(bytes, size))
     fail("cannot read image '", path, "': corrupt JPEG (a Huffman table declares more than 256 codes)");
-  if (!pnm_header_numbers_fit(bytes, size))
-    fail("cannot read image '", path, "': corrupt PGM/PPM header (a number with ten or more digits)");
+  GrayImage out;
+  if (decode_pnm_gray(bytes, size, path, &out)) return out;
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes, length, &width, &height, &channels))
     fail("cannot read image '", path, "': ", stbi_failure_reason(),
@@ -252,15 +286,23 @@ GrayImage decode_image_gray(const void* data, size_t size, const std::string& pa
   if (static_cast<int64_t>(width) * height > kMaxImagePixels)
     fail("cannot read image '", path, "': ", width, "x", height, " is larger than the ", kMaxImagePixels,
          " pixels this tool accepts; downscale it first");
-  unsigned char* pixels = stbi_load_from_memory(bytes, length, &width, &height, &channels, 1);
+  // The file's own channels (req_comp 0), converted to gray here (alpha dropped), so that
+  // stb's channel conversion never runs.
+  unsigned char* pixels = stbi_load_from_memory(bytes, length, &width, &height, &channels, 0);
   if (!pixels)
     fail("cannot read image '", path, "': ", stbi_failure_reason(),
          " (supported: PNG, JPEG, BMP, PGM/PPM, TGA, GIF)");
-  GrayImage out;
+  if (channels < 1 || channels > 4) {
+    stbi_image_free(pixels);
+    fail("cannot read image '", path, "': ", channels, " channels per pixel (expected 1 to 4)");
+  }
   out.width = width;
   out.height = height;
   out.pixels.resize(static_cast<size_t>(width) * height);
-  for (size_t i = 0; i < out.pixels.size(); ++i) out.pixels[i] = pixels[i] / 255.0f;
+  for (size_t i = 0; i < out.pixels.size(); ++i) {
+    const unsigned char* px = pixels + i * channels;
+    out.pixels[i] = channels >= 3 ? luma(px[0] / 255.0f, px[1] / 255.0f, px[2] / 255.0f) : px[0] / 255.0f;
+  }
   stbi_image_free(pixels);
   if (width <= 0 || height <= 0) fail("cannot read image '", path, "': zero-size image");
   return out;
