@@ -126,7 +126,9 @@ __global__ void reduce_kernel(int64_t k, int64_t col_blocks, int max_det, const 
   __syncwarp();
   int kept = 0;
   for (int64_t i = 0; i < n && kept < max_det; ++i) {
-    if (removed[i / kBlockBoxes] & (1ull << (i % kBlockBoxes))) continue;
+    const bool suppressed = removed[i / kBlockBoxes] & (1ull << (i % kBlockBoxes));
+    __syncwarp();  // every lane has read word i / 64 before lane 0 ORs row i into it below
+    if (suppressed) continue;
     if (lane == 0) {
       const int64_t slot = b * max_det + kept;
       for (int c = 0; c < 4; ++c) out_boxes[4 * slot + c] = cand_boxes[4 * (b * k + i) + c];
