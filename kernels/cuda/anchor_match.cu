@@ -112,6 +112,8 @@ void match_anchors(int64_t batch, int64_t num_anchors, const float* anchors, int
                    float neg_iou, int32_t* assigned, float* targets, int32_t* target_class,
                    int32_t* workspace, cudaStream_t stream) {
   if (batch <= 0 || num_anchors <= 0) return;
+  LOCDET_CHECK(batch <= 65535, "anchor matching: batch ", batch,
+               " exceeds 65535 images per call (a grid y limit); split the batch");
   if (max_gt > 0) {
     best_anchor_kernel<<<dim3(static_cast<unsigned>(max_gt), static_cast<unsigned>(batch)), kThreads, 0,
                          stream>>>(num_anchors, anchors, max_gt, gt_boxes, gt_count, workspace);
