@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <ostream>
+#include <string>
 #include <vector>
 
 #include "engine/executor.h"
@@ -16,6 +18,18 @@ namespace {
 struct SumToCase {
   Shape in, out;
 };
+// Test names and failure messages show the shapes, not the struct's bytes.
+void PrintTo(const SumToCase& c, std::ostream* os) {
+  *os << c.in.str() << " -> " << c.out.str();
+}
+std::string case_name(const ::testing::TestParamInfo<SumToCase>& info) {
+  std::string name;
+  for (const Shape* s : {&info.param.in, &info.param.out}) {
+    name += name.empty() ? "" : "_to_";
+    for (int i = 0; i < s->rank; ++i) name += (i ? "x" : "") + std::to_string((*s)[i]);
+  }
+  return name;
+}
 
 class SumTo : public ::testing::TestWithParam<SumToCase> {};
 
@@ -34,15 +48,16 @@ TEST_P(SumTo, PerOutputSumIsBitEqualToTheCpuScatter) {
   }
 }
 
+// The reductions autodiff emits for broadcasting.
 INSTANTIATE_TEST_SUITE_P(Shapes, SumTo,
-                         ::testing::Values(SumToCase{Shape{6, 5}, Shape{6, 1}},  // per row (box loss terms)
-                                           SumToCase{Shape{6, 5}, Shape{1, 5}},  // per column (a bias)
+                         ::testing::Values(SumToCase{Shape{6, 5}, Shape{6, 1}},              // per row
+                                           SumToCase{Shape{6, 5}, Shape{1, 5}},              // a bias
                                            SumToCase{Shape{4, 3, 5, 7}, Shape{1, 3, 1, 1}},  // per channel
-                                           SumToCase{Shape{4, 3, 5, 7},
-                                                     Shape{4, 1, 5, 1}},            // two kept, two reduced
-                                           SumToCase{Shape{2, 3, 4}, Shape{3, 1}},  // leading dims dropped
-                                           SumToCase{Shape{3, 1, 4}, Shape{3, 1, 1}},  // a dim of size 1 kept
-                                           SumToCase{Shape{5, 4}, Shape{5, 4}}));      // nothing reduced
+                                           SumToCase{Shape{4, 3, 5, 7}, Shape{4, 1, 5, 1}},  // 2 of 4 kept
+                                           SumToCase{Shape{2, 3, 4}, Shape{3, 1}},           // leading dim
+                                           SumToCase{Shape{3, 1, 4}, Shape{3, 1, 1}},        // size-1 dim
+                                           SumToCase{Shape{5, 4}, Shape{5, 4}}),             // no reduction
+                         case_name);
 
 }  // namespace
 }  // namespace locdet
