@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/common/box.h"
@@ -203,8 +204,13 @@ TEST_P(BoxLossGrad, MatchesFiniteDifferences) {
   EXPECT_GT(norm, 1.0);
 }
 
+std::string kind_name(const ::testing::TestParamInfo<IouKind>& info) {
+  static const char* const names[] = {"iou", "giou", "diou", "ciou"};
+  return names[static_cast<int>(info.param)];
+}
 INSTANTIATE_TEST_SUITE_P(AllKinds, BoxLossGrad,
-                         ::testing::Values(IouKind::kIou, IouKind::kGiou, IouKind::kDiou, IouKind::kCiou));
+                         ::testing::Values(IouKind::kIou, IouKind::kGiou, IouKind::kDiou, IouKind::kCiou),
+                         kind_name);
 
 TEST(BoxLoss, DescentImprovesLoss) {
   // A small gradient step must reduce every loss (a sign error would raise it).
