@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "engine/core/device.h"
@@ -40,6 +41,15 @@ std::vector<T> to_host(const T* device, size_t n) {
   CUDA_CHECK(cudaDeviceSynchronize());
   CUDA_CHECK(cudaMemcpy(host.data(), device, sizeof(T) * n, cudaMemcpyDeviceToHost));
   return host;
+}
+
+// Uniform floats in [lo, hi), reproducible from `seed`.
+inline std::vector<float> random_floats(size_t n, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (auto& e : v) e = dist(rng);
+  return v;
 }
 
 // An owned device array of n elements, uploaded from and downloaded to host vectors.

@@ -28,14 +28,7 @@ namespace locdet {
 namespace {
 
 using test::DeviceBuffer;
-
-std::vector<float> random_floats(size_t n, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (auto& e : v) e = dist(rng);
-  return v;
-}
+using test::random_floats;
 
 // |got - ref| <= atol * max(1, max|ref|) + rtol * |ref|
 void expect_near_scaled(const std::vector<float>& ref, const std::vector<float>& got, double atol,

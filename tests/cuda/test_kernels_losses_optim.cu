@@ -18,14 +18,7 @@ namespace locdet {
 namespace {
 
 using test::DeviceBuffer;
-
-std::vector<float> random_floats(size_t n, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (auto& e : v) e = dist(rng);
-  return v;
-}
+using test::random_floats;
 
 TEST(CudaKernelsLoss, CrossEntropyMatchesCpu) {
   LOCDET_REQUIRE_GPU();
