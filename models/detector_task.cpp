@@ -18,23 +18,11 @@ namespace locdet::models {
 // ---- DetectorRun ----------------------------------------------------------------------------
 
 nlohmann::json DetectorRun::to_json() const {
-  nlohmann::json j = {{"task", "detect"}, {"model", model.to_json()}};
-  schedule_to_json(j);
-  return j;
+  return to_json_as("detect", model.to_json());
 }
 
 DetectorRun DetectorRun::from_json(const nlohmann::json& j) {
-  DetectorRun r;
-  try {
-    LOCDET_CHECK(j.at("task") == "detect", "the run's task is '", j.at("task").get<std::string>(),
-                 "', not 'detect'");
-    r.schedule_from_json(j);
-    r.model = DetectorConfig::from_json(j.at("model"));
-  } catch (const nlohmann::json::exception& e) {
-    fail("the run configuration is incomplete or malformed (", e.what(), ")");
-  }
-  r.validate();
-  return r;
+  return from_json_as<DetectorRun>(j, "detect");
 }
 
 void DetectorRun::validate() const {

@@ -17,23 +17,11 @@ namespace locdet::models {
 // ---- LocalizerRun -----------------------------------------------------------------------
 
 nlohmann::json LocalizerRun::to_json() const {
-  nlohmann::json j = {{"task", "localize"}, {"model", model.to_json()}};
-  schedule_to_json(j);
-  return j;
+  return to_json_as("localize", model.to_json());
 }
 
 LocalizerRun LocalizerRun::from_json(const nlohmann::json& j) {
-  LocalizerRun r;
-  try {
-    LOCDET_CHECK(j.at("task") == "localize", "the run's task is '", j.at("task").get<std::string>(),
-                 "', not 'localize'");
-    r.schedule_from_json(j);
-    r.model = LocalizerConfig::from_json(j.at("model"));
-  } catch (const nlohmann::json::exception& e) {
-    fail("the run configuration is incomplete or malformed (", e.what(), ")");
-  }
-  r.validate();
-  return r;
+  return from_json_as<LocalizerRun>(j, "localize");
 }
 
 void LocalizerRun::validate() const {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "engine/core/error.h"
 
@@ -21,6 +22,12 @@ OptimizerConfig RunSchedule::optimizer() const {
   optim.schedule.total_steps = total_steps();
   optim.adamw.weight_decay = weight_decay;
   return optim;
+}
+
+nlohmann::json RunSchedule::to_json_as(const char* task, nlohmann::json model) const {
+  nlohmann::json j = {{"task", task}, {"model", std::move(model)}};
+  schedule_to_json(j);
+  return j;
 }
 
 void RunSchedule::schedule_to_json(nlohmann::json& j) const {

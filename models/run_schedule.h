@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 
+#include "engine/core/error.h"
 #include "engine/data/scene.h"
 #include "engine/graph.h"
 
@@ -28,9 +30,31 @@ struct RunSchedule {
   OptimizerConfig optimizer() const;
 
  protected:
+  // A task's run as JSON: {"task", "model", "preset", the schedule keys}; and back, for a Run
+  // (a RunSchedule with a `model` whose config type has from_json, and validate()). Reading
+  // checks the task and turns a missing or mistyped key into one clear error.
+  nlohmann::json to_json_as(const char* task, nlohmann::json model) const;
+  template <class Run>
+  static Run from_json_as(const nlohmann::json& j, const char* task);
+
   void schedule_to_json(nlohmann::json& j) const;    // adds "preset" and the schedule keys
   void schedule_from_json(const nlohmann::json& j);  // throws nlohmann exceptions on bad input
   void validate_schedule() const;                    // throws locdet::Error naming the flag
 };
+
+template <class Run>
+Run RunSchedule::from_json_as(const nlohmann::json& j, const char* task) {
+  Run r;
+  try {
+    LOCDET_CHECK(j.at("task") == task, "the run's task is '", j.at("task").get<std::string>(), "', not '",
+                 task, "'");
+    r.schedule_from_json(j);
+    r.model = decltype(r.model)::from_json(j.at("model"));
+  } catch (const nlohmann::json::exception& e) {
+    fail("the run configuration is incomplete or malformed (", e.what(), ")");
+  }
+  r.validate();
+  return r;
+}
 
 }  // namespace locdet::models
