@@ -510,5 +510,9 @@ void Executor::write_bytes(Value v, const std::vector<std::byte>& bytes) {
   backend_->synchronize();
   copy_to_tensor(bytes.data(), bytes.size(), tensor(v));
 }
+void Executor::copy_persistent_state_from(const Executor& from) {
+  for (Value v : graph_.persistent_state())
+    write_bytes(v, from.read_bytes(from.graph().find(graph_.info(v).name)));
+}
 
 }  // namespace locdet

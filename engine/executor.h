@@ -66,6 +66,9 @@ class Executor {
   // Raw bytes of a tensor as stored (checkpoints); sizes must match exactly.
   std::vector<std::byte> read_bytes(Value v) const;
   void write_bytes(Value v, const std::vector<std::byte>& bytes);
+  // Every persistent tensor of this graph (parameters, batch-norm statistics) from the
+  // same-named tensor of `from`: an inference graph taking a training graph's weights.
+  void copy_persistent_state_from(const Executor& from);
   void synchronize() { backend_->synchronize(); }
 
   // Re-initializes parameters and state with `seed` (Kaiming/Xavier uniform, zeros, ones).

@@ -1,6 +1,9 @@
 #include "engine/optim.h"
 
+#include <cstring>
+
 #include "engine/core/error.h"
+#include "engine/executor.h"
 
 namespace locdet {
 
@@ -78,6 +81,14 @@ OptimizerState add_optimizer(Graph& g, const Gradients& grads, const OptimizerCo
     g.add_node_multi(Op::kSgd, "sgd", {s.params, s.grads, s.m, s.decay_mask, s.lr}, a, {});
   g.set_phase(saved);
   return s;
+}
+
+int64_t read_step_counter(const Executor& ex, Value step) {
+  const std::vector<std::byte> bytes = ex.read_bytes(step);
+  LOCDET_CHECK(bytes.size() == sizeof(int64_t), "the step counter must be one int64");
+  int64_t value = 0;
+  std::memcpy(&value, bytes.data(), sizeof(value));
+  return value;
 }
 
 }  // namespace locdet

@@ -11,6 +11,8 @@
 
 namespace locdet {
 
+class Executor;
+
 struct OptimizerState {
   Value params, grads, m, v;  // flat buffers (v unused by SGD; m is SGD's momentum)
   Value decay_mask;           // flat constant: 1 = decay, 0 = no decay / padding
@@ -19,6 +21,9 @@ struct OptimizerState {
 };
 
 OptimizerState add_optimizer(Graph& g, const Gradients& grads, const OptimizerConfig& config);
+
+// The finished-step counter (OptimizerState::step), read from the device.
+int64_t read_step_counter(const Executor& ex, Value step);
 
 // Element offset of each parameter in the flat buffer (declaration order, 64-element aligned).
 std::vector<int64_t> flat_offsets(const Graph& g, int64_t* total);

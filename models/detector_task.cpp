@@ -94,9 +94,7 @@ float DetectorTrainer::read_lr() const {
 }
 
 int64_t DetectorTrainer::steps_done() const {
-  int64_t step = 0;
-  copy_from_tensor(executor_->tensor(step_), &step, sizeof(step));
-  return step;
+  return read_step_counter(*executor_, step_);
 }
 
 std::string DetectorTrainer::nonfinite_what() const {
@@ -122,10 +120,7 @@ DetectorPredictor::DetectorPredictor(const DetectorConfig& config, int batch, De
 }
 
 void DetectorPredictor::copy_weights_from(const Executor& trained) {
-  for (Value v : executor_->graph().persistent_state()) {
-    const std::string& name = executor_->graph().info(v).name;
-    executor_->write_bytes(v, trained.read_bytes(trained.graph().find(name)));
-  }
+  executor_->copy_persistent_state_from(trained);
 }
 
 void DetectorPredictor::load_checkpoint(const std::string& path) {

@@ -119,9 +119,7 @@ float LocalizerTrainer::read_lr() const {
 }
 
 int64_t LocalizerTrainer::steps_done() const {
-  int64_t step = 0;
-  copy_from_tensor(executor_->tensor(step_), &step, sizeof(step));
-  return step;
+  return read_step_counter(*executor_, step_);
 }
 
 // ---- inference --------------------------------------------------------------------------
@@ -140,10 +138,7 @@ LocalizerPredictor::LocalizerPredictor(const LocalizerConfig& config, int batch,
 }
 
 void LocalizerPredictor::copy_weights_from(const Executor& trained) {
-  for (Value v : executor_->graph().persistent_state()) {
-    const std::string& name = executor_->graph().info(v).name;
-    executor_->write_bytes(v, trained.read_bytes(trained.graph().find(name)));
-  }
+  executor_->copy_persistent_state_from(trained);
 }
 
 void LocalizerPredictor::load_checkpoint(const std::string& path) {
