@@ -5,12 +5,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "engine/core/atomic_file.h"
-#include "engine/core/device.h"
-#include "engine/core/error.h"
-#include "engine/core/openmp_defaults.h"
-#include "engine/data/mnist.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
+#include "kernels/base/openmp_defaults.h"
 #include "models/detector_task.h"
+#include "models/digits/mnist.h"
 #include "models/localizer_task.h"
 
 namespace {
@@ -103,7 +103,7 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
 }  // namespace
 
 int main(int argc, char** argv) {
-  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   CLI::App app{"Evaluate a trained localizer or detector on a split of its preset"};
   std::string checkpoint, split_name = "test", json_out, overlay, device_name,
                           mnist = locdet::data::default_mnist_dir();

@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/core/atomic_file.h"
-#include "engine/core/device.h"
-#include "engine/core/error.h"
-#include "engine/core/openmp_defaults.h"
 #include "engine/io/image.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
+#include "kernels/base/openmp_defaults.h"
 #include "models/detector_task.h"
 #include "models/localizer_task.h"
 
@@ -79,7 +79,7 @@ int predict_detector(const std::string& checkpoint, const std::vector<std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
-  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   CLI::App app{"Predict digits and their boxes in image files with a trained localizer or detector"};
   std::string checkpoint, out, device_name;
   std::vector<std::string> images;

@@ -17,12 +17,12 @@
 #include <functional>
 
 #include "engine/checkpoint.h"
-#include "engine/core/device.h"
-#include "engine/core/error.h"
-#include "engine/core/openmp_defaults.h"
-#include "engine/data/mnist.h"
 #include "engine/train/run_dir.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
+#include "kernels/base/openmp_defaults.h"
 #include "models/detector_task.h"
+#include "models/digits/mnist.h"
 #include "models/localizer_task.h"
 
 namespace {
@@ -429,7 +429,7 @@ int train(Options o, const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   CLI::App app{
       "Train a digit localizer or detector on augmented MNIST scenes (on the GPU when there is one)"};
   Options o;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/core/device.h"
+#include "kernels/base/device.h"
 
 namespace locdet {
 

@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/box_loss.h"
 #include "kernels/cpu/layout.h"
 #include "kernels/cpu/localizer_targets.h"

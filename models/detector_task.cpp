@@ -6,9 +6,9 @@
 
 #include "engine/autodiff.h"
 #include "engine/checkpoint.h"
-#include "engine/core/error.h"
 #include "engine/nonfinite.h"
 #include "engine/optim.h"
+#include "kernels/base/error.h"
 #include "kernels/common/box.h"
 #include "kernels/cpu/anchor_match.h"
 #include "models/localizer_task.h"  // checkpoint metadata keys

@@ -9,11 +9,11 @@
 #include <utility>
 #include <vector>
 
-#include "engine/data/scene.h"
 #include "engine/eval/coco.h"
 #include "engine/executor.h"
 #include "engine/io/image.h"
-#include "models/detector.h"
+#include "models/detector/model.h"
+#include "models/digits/scene.h"
 #include "models/run_schedule.h"
 #include "models/scene_feed.h"
 

@@ -6,10 +6,10 @@
 
 #include "engine/autodiff.h"
 #include "engine/checkpoint.h"
-#include "engine/core/error.h"
 #include "engine/io/image.h"
 #include "engine/nonfinite.h"
 #include "engine/optim.h"
+#include "kernels/base/error.h"
 #include "kernels/common/localizer_targets.h"
 
 namespace locdet::models {

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/scene.h"
-#include "engine/eval/localization.h"
 #include "engine/executor.h"
-#include "models/localizer.h"
+#include "models/digits/localization_eval.h"
+#include "models/digits/scene.h"
+#include "models/localizer/model.h"
 #include "models/run_schedule.h"
 #include "models/scene_feed.h"
 

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/core/error.h"
-#include "engine/data/scene.h"
 #include "engine/graph.h"
+#include "kernels/base/error.h"
+#include "models/digits/scene.h"
 
 namespace locdet::models {
 

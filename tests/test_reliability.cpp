@@ -11,14 +11,14 @@
 #include <sstream>
 
 #include "engine/checkpoint.h"
-#include "engine/core/atomic_file.h"
-#include "engine/core/error.h"
-#include "engine/data/mnist.h"
-#include "engine/data/scene.h"
 #include "engine/executor.h"
 #include "engine/io/image.h"
 #include "engine/nonfinite.h"
 #include "engine/train/run_dir.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/error.h"
+#include "models/digits/mnist.h"
+#include "models/digits/scene.h"
 #include "models/localizer_task.h"
 #include "test_paths.h"
 #include "test_scene_helpers.h"

@@ -24,7 +24,7 @@
 #include "engine/autodiff.h"
 #include "engine/checkpoint.h"
 #include "engine/executor.h"
-#include "models/localizer.h"
+#include "models/localizer/model.h"
 #include "models/localizer_task.h"
 #include "tests/test_paths.h"
 

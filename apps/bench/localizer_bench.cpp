@@ -8,8 +8,8 @@
 #include <string>
 
 #include "apps/bench/registry.h"
-#include "engine/core/error.h"
-#include "engine/data/mnist.h"
+#include "kernels/base/error.h"
+#include "models/digits/mnist.h"
 #include "models/localizer_task.h"
 
 namespace locdet {

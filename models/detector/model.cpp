@@ -1,11 +1,11 @@
-#include "models/detector.h"
+#include "models/detector/model.h"
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
 
-#include "engine/core/device.h"
-#include "engine/core/error.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/anchor_match.h"
 #include "kernels/cpu/detector_targets.h"
 #include "models/cell_ops.h"
