@@ -9,9 +9,15 @@
 #include "kernels/base/device.h"
 #include "kernels/base/error.h"
 #include "kernels/base/openmp_defaults.h"
-#include "models/detector_task.h"
+#include "models/detector/predictor.h"
+#include "models/detector/report.h"
+#include "models/detector/run.h"
+#include "models/detector/trainer.h"
 #include "models/digits/mnist.h"
-#include "models/localizer_task.h"
+#include "models/localizer/predictor.h"
+#include "models/localizer/report.h"
+#include "models/localizer/run.h"
+#include "models/localizer/trainer.h"
 
 namespace {
 
@@ -72,7 +78,7 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e, const 
 int evaluate_detector(const std::string& checkpoint, const std::string& split_name, int64_t count,
                       const std::string& json_out, const std::string& overlay, locdet::Device device,
                       const locdet::data::DigitBank& bank) {
-  const locdet::models::DetectorRun run = locdet::models::read_detector_run_from_checkpoint(checkpoint);
+  const locdet::models::DetectorRun run = locdet::models::read_detector_run(checkpoint);
   locdet::models::DetectorPredictor predictor(run.model, 250, device);
   predictor.load_checkpoint(checkpoint);
   std::vector<locdet::models::DetectionSample> samples;
@@ -126,7 +132,7 @@ int main(int argc, char** argv) {
     const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(mnist));
     if (task == "detect")
       return evaluate_detector(checkpoint, split_name, count, json_out, overlay, device, bank);
-    const locdet::models::LocalizerRun run = locdet::models::read_run_from_checkpoint(checkpoint);
+    const locdet::models::LocalizerRun run = locdet::models::read_localizer_run(checkpoint);
     locdet::models::LocalizerPredictor predictor(run.model, 250, device);
     predictor.load_checkpoint(checkpoint);
     std::vector<locdet::models::SampleResult> samples;

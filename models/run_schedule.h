@@ -42,6 +42,15 @@ struct RunSchedule {
   void validate_schedule() const;                    // throws locdet::Error naming the flag
 };
 
+// The task a checkpoint was trained for ("localize" | "detect"); throws when the file is not a
+// locdet checkpoint.
+std::string read_checkpoint_task(const std::string& path);
+// The run configuration a checkpoint carries (its metadata), so that a checkpoint alone rebuilds
+// its model; throws when it was trained for another task than `task` (`command_hint` says how
+// to train one).
+nlohmann::json read_checkpoint_run(const std::string& path, const std::string& task,
+                                   const std::string& command_hint);
+
 template <class Run>
 Run RunSchedule::from_json_as(const nlohmann::json& j, const char* task) {
   Run r;

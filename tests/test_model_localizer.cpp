@@ -15,7 +15,10 @@
 #include "models/digits/mnist.h"
 #include "models/digits/scene.h"
 #include "models/localizer/model.h"
-#include "models/localizer_task.h"
+#include "models/localizer/predictor.h"
+#include "models/localizer/report.h"
+#include "models/localizer/run.h"
+#include "models/localizer/trainer.h"
 #include "tests/graph_grad_check.h"
 
 namespace locdet {
