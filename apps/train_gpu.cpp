@@ -142,34 +142,41 @@ models::LocalizerRun localizer_run_from_options(const Options& o, const locdet::
   return run;
 }
 
+// Trains `run` with `Trainer` into `dir` (or resumes it), then scores the best checkpoint on
+// the test split with test(started); returns the exit code.
+template <class Trainer, class Run, class TestFn>
+int train_and_test(const Options& o, const Run& run, locdet::Device device, locdet::RunDir& dir,
+                   const locdet::data::DigitBank& bank, const char* argv0, TestFn&& test) {
+  Trainer trainer(run, bank, device, !o.no_cuda_graph);
+  if (!o.resume) dir.write_json("config.json", run.to_json());
+  print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
+              trainer.executor().mode());
+  const auto started = std::chrono::steady_clock::now();
+  if (int code = train_until_done(trainer, dir, o, argv0)) return code;
+  test(started);
+  std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
+              dir.file("overlays/test.png").c_str());
+  return 0;
+}
+
 int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir,
                     const locdet::data::DigitBank& bank, const char* argv0) {
   const models::LocalizerRun run = o.resume ? models::LocalizerRun::from_json(dir.read_json("config.json"))
                                             : localizer_run_from_options(o, bank);
-  models::LocalizerTrainer trainer(run, bank, device, !o.no_cuda_graph);
-  if (!o.resume) dir.write_json("config.json", run.to_json());
-  print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
-              trainer.executor().mode());
-
-  const auto started = std::chrono::steady_clock::now();
-  if (int code = train_until_done(trainer, dir, o, argv0)) return code;
-
-  // The test split, with the best checkpoint.
-  models::LocalizerPredictor predictor(run.model, 250, device);
-  predictor.load_checkpoint(dir.best_checkpoint());
-  std::vector<models::SampleResult> samples;
-  const auto test = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kTest,
-                                               run.data_seed, o.test_count, 48, &samples);
-  write_test_report(dir, test.to_json(), run.preset.name, started);
-  models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
-                                  run.preset.width);
-  std::printf(
-      "test (%lld scenes): accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n",
-      static_cast<long long>(test.images), 100.0 * test.accuracy, test.mean_iou, test.performance,
-      100.0 * test.presence_accuracy);
-  std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
-              dir.file("overlays/test.png").c_str());
-  return 0;
+  return train_and_test<models::LocalizerTrainer>(o, run, device, dir, bank, argv0, [&](auto started) {
+    models::LocalizerPredictor predictor(run.model, 250, device);
+    predictor.load_checkpoint(dir.best_checkpoint());
+    std::vector<models::SampleResult> samples;
+    const auto test = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kTest,
+                                                 run.data_seed, o.test_count, 48, &samples);
+    write_test_report(dir, test.to_json(), run.preset.name, started);
+    models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
+                                    run.preset.width);
+    std::printf(
+        "test (%lld scenes): accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n",
+        static_cast<long long>(test.images), 100.0 * test.accuracy, test.mean_iou, test.performance,
+        100.0 * test.presence_accuracy);
+  });
 }
 
 // ---- detector ----------------------------------------------------------------------------------
@@ -214,25 +221,17 @@ int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
                    const locdet::data::DigitBank& bank, const char* argv0) {
   const models::DetectorRun run = o.resume ? models::DetectorRun::from_json(dir.read_json("config.json"))
                                            : detector_run_from_options(o, bank);
-  models::DetectorTrainer trainer(run, bank, device, !o.no_cuda_graph);
-  if (!o.resume) dir.write_json("config.json", run.to_json());
-  print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
-              trainer.executor().mode());
-
-  const auto started = std::chrono::steady_clock::now();
-  if (int code = train_until_done(trainer, dir, o, argv0)) return code;
-
-  models::DetectorPredictor predictor(run.model, 250, device);
-  predictor.load_checkpoint(dir.best_checkpoint());
-  std::vector<models::DetectionSample> samples;
-  const auto test = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kTest,
-                                              run.data_seed, o.test_count, 48, &samples);
-  write_test_report(dir, test.to_json(), run.preset.name, started);
-  models::write_detector_overlay(dir.file("overlays/test.png"), samples, run.preset.height, run.preset.width);
-  print_detection("test", test);
-  std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
-              dir.file("overlays/test.png").c_str());
-  return 0;
+  return train_and_test<models::DetectorTrainer>(o, run, device, dir, bank, argv0, [&](auto started) {
+    models::DetectorPredictor predictor(run.model, 250, device);
+    predictor.load_checkpoint(dir.best_checkpoint());
+    std::vector<models::DetectionSample> samples;
+    const auto test = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kTest,
+                                                run.data_seed, o.test_count, 48, &samples);
+    write_test_report(dir, test.to_json(), run.preset.name, started);
+    models::write_detector_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
+                                   run.preset.width);
+    print_detection("test", test);
+  });
 }
 
 int train(Options o, const CLI::App& app, const char* argv0) {

@@ -16,16 +16,6 @@ namespace locdet::models {
 
 namespace {
 
-// Calls fn(T{}) with T the real type the CPU executor holds float tensors in.
-template <typename Fn>
-void with_real(const Tensor& t, Fn&& fn) {
-  if (t.dtype == DType::kF64) {
-    fn(double{});
-  } else {
-    fn(float{});
-  }
-}
-
 #if defined(LOCDET_WITH_CUDA)
 cudaStream_t stream_of(const CustomCall& c) {
   return static_cast<cudaStream_t>(c.stream);

@@ -88,11 +88,7 @@ class CpuBackend : public Backend {
     const Attrs& a = n.attrs;
     switch (n.op) {
       case Op::kInput:
-        if (n.custom) {
-          LOCDET_CHECK(n.custom->cpu, "input '", n.name, "': its source '", n.custom->name,
-                       "' has no CPU launch");
-          n.custom->cpu(call(n));
-        }
+        if (n.custom) custom_launch(n, Device::kCpu)(call(n));
         return;
       case Op::kParameter:
       case Op::kState:
@@ -213,8 +209,7 @@ class CpuBackend : public Backend {
       case Op::kSgd:
         return run_optimizer(n);
       case Op::kCustom:
-        LOCDET_CHECK(n.custom->cpu, "custom op '", n.name, "' has no CPU implementation");
-        return n.custom->cpu(call(n));
+        return custom_launch(n, Device::kCpu)(call(n));
     }
   }
 

@@ -185,11 +185,7 @@ class CudaBackend : public Backend {
     const cuda::CudaContext& ctx = ctx_.get();
     switch (n.op) {
       case Op::kInput:
-        if (n.custom) {
-          LOCDET_CHECK(n.custom->cuda, "input '", n.name, "': its source '", n.custom->name,
-                       "' has no CUDA launch");
-          n.custom->cuda(call(n));
-        }
+        if (n.custom) custom_launch(n, Device::kCuda)(call(n));
         return;
       case Op::kParameter:
       case Op::kState:
@@ -313,8 +309,7 @@ class CudaBackend : public Backend {
         return cuda::sgd_step(numel(in[0]), f(in[0]), f(in[1]), f(in[2]), f(in[3]), a.optim.momentum,
                               a.optim.nesterov, a.optim.sgd_weight_decay, f(in[4]), s);
       case Op::kCustom:
-        LOCDET_CHECK(n.custom->cuda, "custom op '", n.name, "' has no CUDA implementation");
-        return n.custom->cuda(call(n));
+        return custom_launch(n, Device::kCuda)(call(n));
     }
   }
 

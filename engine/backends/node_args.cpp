@@ -72,6 +72,13 @@ BinaryKind binary_kind(Op op) {
   }
 }
 
+const std::function<void(const CustomCall&)>& custom_launch(const Node& n, Device device) {
+  const auto& launch = device == Device::kCuda ? n.custom->cuda : n.custom->cpu;
+  LOCDET_CHECK(launch, n.op == Op::kInput ? "input '" : "custom op '", n.name, "' (", n.custom->name,
+               ") has no ", device_name(device), " implementation");
+  return launch;
+}
+
 Index4 broadcast_index(const Shape& out, const Shape& a, const Shape& b) {
   Index4 d;
   auto strides = [&](const Shape& s, int64_t* st) {

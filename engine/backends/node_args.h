@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "engine/graph.h"
 #include "kernels/common/index4.h"
@@ -37,6 +38,10 @@ struct RowsDims {
 RowsDims softmax_dims(const Graph& g, const Node& n);
 
 BinaryKind binary_kind(Op op);  // Add, Sub, Mul
+
+// The callback a backend on `device` runs for a Custom node or an Input with a source; fails
+// naming the node and the op when that op has no launch for the device.
+const std::function<void(const CustomCall&)>& custom_launch(const Node& n, Device device);
 
 // numpy broadcast of a and b to `out` as 4-d strides (0 along a broadcast dim).
 Index4 broadcast_index(const Shape& out, const Shape& a, const Shape& b);

@@ -124,15 +124,6 @@ void DetectorConfig::validate() const {
 
 namespace {
 
-template <typename Fn>
-void with_real(const Tensor& t, Fn&& fn) {
-  if (t.dtype == DType::kF64) {
-    fn(double{});
-  } else {
-    fn(float{});
-  }
-}
-
 std::vector<float> make_anchors(int grid_h, int grid_w, int stride, const DetectorConfig& config) {
   std::vector<float> sizes;
   for (const auto& [w, h] : config.anchor_sizes) sizes.insert(sizes.end(), {w, h});
