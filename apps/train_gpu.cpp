@@ -140,7 +140,8 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
                        {"epoch", epoch + 1},
                        {"step", step},
                        {"images_per_second", ips},
-                       {"elapsed_s", seconds_since(started)}});
+                       {"elapsed_s", seconds_since(started)},
+                       {"executor", task.executor().mode()}});  // "cuda graph (captured)", ...
         dir.log_metrics(record);
         char text[64];
         std::snprintf(text, sizeof(text), "epoch %d/%d ", epoch + 1, task.epochs);
