@@ -16,8 +16,8 @@
 #          memory throughput
 #
 # --archive (default carry/gpu.tar.xz, made by tools/pack_gpu_build.sh) is unpacked into carry/gpu/
-# (or $LOCDET_GPU_UNPACK_DIR; kept while the machine stays warm: the next stage reuses it; any tar
-# that holds BUILD_INFO and bin/ will do, compressed or not); --build DIR uses a build folder
+# (or $LOCDET_GPU_UNPACK_DIR; any tar holding BUILD_INFO and bin/ will do, compressed or not);
+# --build DIR uses a build folder
 # instead (bin/ there; MNIST from LOCDET_MNIST_DIR or data/mnist). tools/gpu_env.sh sets the rest.
 # Every step runs under its own `timeout`, cut to what is left of the stage's budget (default 230 s),
 # so the stage ends with its summary inside one device command. Steps come most telling first.
@@ -116,15 +116,17 @@ run_step() {
 
 # ---- the steps (each runs in its own folder under logs/, under timeout) -------------------------
 
-step_unpack() {  # ARCHIVE DEST: unpack unless DEST already holds this very archive
+step_unpack() {  # ARCHIVE DEST: a fresh copy every time (a few seconds)
   local archive=$1 dest=$2
   [ -f "$archive" ] || { echo "no $archive: make it with tools/pack_gpu_build.sh and name it in carry"; return 1; }
-  if [ -f "$dest/BUILD_INFO" ] && tar -xOf "$archive" BUILD_INFO | cmp -s - "$dest/BUILD_INFO"; then
-    echo "reusing $dest (same BUILD_INFO as $archive)"
-  else
-    rm -rf "$dest.new" && mkdir -p "$dest.new" && tar -C "$dest.new" -xf "$archive" || return 1
-    rm -rf "$dest" && mv "$dest.new" "$dest" || return 1
+  rm -rf "$dest.new" && mkdir -p "$dest.new" || return 1
+  if ! tar -C "$dest.new" -xf "$archive"; then
+    echo "tar could not unpack $archive (no xz on this host?); unpacking with python3's tarfile instead"
+    rm -rf "$dest.new" && mkdir -p "$dest.new" || return 1
+    python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$archive" "$dest.new" ||
+      return 1
   fi
+  rm -rf "$dest" && mv "$dest.new" "$dest" || return 1
   cat "$dest/BUILD_INFO"
   du -sh "$dest"/*
 }

@@ -14,6 +14,8 @@
 #   LOCDET_TORCH_PYTHON      python3, unless set: the python that holds torch (the GPU host's venv)
 #   LOCDET_HOST_LD_LIBRARY_PATH  LD_LIBRARY_PATH as it was: run that python with it, so that it
 #                            never loads our carried libraries
+#   PATH                     with CUDA's and Nsight Compute's folders added when compute-sanitizer or
+#                            ncu is not on it yet
 # The wheels are found by path, never by importing a module: in LOCDET_NVIDIA_SITE (':'-separated
 # site-packages folders) when set, else in the site-packages of LOCDET_TORCH_PYTHON.
 if [ -z "${LOCDET_GPU_DIR:-}" ] || [ ! -d "$LOCDET_GPU_DIR/bin" ]; then
@@ -31,7 +33,14 @@ fi
 
 locdet_sites=${LOCDET_NVIDIA_SITE:-}
 if [ -z "$locdet_sites" ]; then
-  locdet_sites=$(LD_LIBRARY_PATH=$LOCDET_HOST_LD_LIBRARY_PATH "$LOCDET_TORCH_PYTHON" -c \
+  locdet_sites=$(# compute-sanitizer and ncu where CUDA and Nsight Compute put them, when they are not on PATH.
+for locdet_dir in /usr/local/cuda/bin /usr/local/cuda/compute-sanitizer /opt/nvidia/nsight-compute/*; do
+  [ -x "$locdet_dir/compute-sanitizer" ] && ! command -v compute-sanitizer >/dev/null 2>&1 && PATH=$PATH:$locdet_dir
+  [ -x "$locdet_dir/ncu" ] && ! command -v ncu >/dev/null 2>&1 && PATH=$PATH:$locdet_dir
+done
+export PATH
+
+LD_LIBRARY_PATH=$LOCDET_HOST_LD_LIBRARY_PATH "$LOCDET_TORCH_PYTHON" -c \
     'import site; print(":".join(site.getsitepackages()))' 2>/dev/null) || locdet_sites=""
 fi
 LOCDET_NVIDIA_LIB_DIRS=""
@@ -44,6 +53,13 @@ for locdet_site in $locdet_sites; do
 done
 IFS=$locdet_old_ifs
 export LOCDET_NVIDIA_LIB_DIRS
+
+# compute-sanitizer and ncu where CUDA and Nsight Compute put them, when they are not on PATH.
+for locdet_dir in /usr/local/cuda/bin /usr/local/cuda/compute-sanitizer /opt/nvidia/nsight-compute/*; do
+  [ -x "$locdet_dir/compute-sanitizer" ] && ! command -v compute-sanitizer >/dev/null 2>&1 && PATH=$PATH:$locdet_dir
+  [ -x "$locdet_dir/ncu" ] && ! command -v ncu >/dev/null 2>&1 && PATH=$PATH:$locdet_dir
+done
+export PATH
 
 LD_LIBRARY_PATH=$LOCDET_HOST_LD_LIBRARY_PATH
 [ -n "$LOCDET_NVIDIA_LIB_DIRS" ] && LD_LIBRARY_PATH=$LOCDET_NVIDIA_LIB_DIRS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
