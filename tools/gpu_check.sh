@@ -249,7 +249,8 @@ ncu_metrics+=,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__throughput.
 export ncu_metrics
 
 step_ncu() {  # one captured localizer training step (bench --profile-step), every kernel node of it
-  local step=("$LOCDET_BIN_DIR/bench" localizer --device cuda --steps 5 --profile-step)
+  # LOCDET_OMP_DEFAULTS=0: no re-exec of bench for its OpenMP settings under the profiler.
+  local step=(env LOCDET_OMP_DEFAULTS=0 "$LOCDET_BIN_DIR/bench" localizer --device cuda --steps 5 --profile-step)
   ncu --clock-control none --profile-from-start off --graph-profiling node --metrics "$ncu_metrics" \
     -o step --force-overwrite "${step[@]}" || return 1
   ncu --import step.ncu-rep --csv --page raw --print-units base --metrics "$ncu_metrics" >kernels.csv || return 1

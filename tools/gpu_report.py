@@ -98,7 +98,8 @@ def judge_gtest(d, rc, details):
     if counts["disabled"]:
         text += ", %d disabled" % counts["disabled"]
     reason = no_gpu_reason(skips)
-    if counts["tests"] and counts["skipped"] == counts["tests"] and reason:
+    all_for_want_of_a_gpu = len(skips) == counts["skipped"] and all(no_gpu_reason([m]) for m in skips)
+    if counts["tests"] and counts["skipped"] == counts["tests"] and all_for_want_of_a_gpu:
         details["no_gpu"] = reason
         return "no_gpu", text
     if failed:
