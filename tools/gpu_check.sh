@@ -76,12 +76,13 @@ write_summary() {  # [--final] [--message TEXT]
   tar -C "$work" --exclude='*.safetensors' --exclude='*.ncu-rep' -czf "$out/logs.tar.gz.tmp" logs steps.jsonl &&
     mv -f "$out/logs.tar.gz.tmp" "$out/logs.tar.gz"
 }
-finish() {  # CODE [MESSAGE]: the final summary, one closing line, exit
-  local result
+finish() {  # CODE|from-result [MESSAGE]: the final summary, one closing line, exit
+  local result code=$1
   result=$(write_summary --final ${2:+--message "$2"})
+  [ "$code" = from-result ] && { [ "$result" = pass ] && code=0 || code=1; }
   echo "gpu_check stage $stage: result $result after $(($(date +%s) - start_s)) s; wrote" \
     "$(cd "$out" && ls | tr '\n' ' ')to $out"
-  exit "$1"
+  exit "$code"
 }
 
 # run_step NAME KIND MAX_SECONDS [--target X] -- COMMAND...: runs COMMAND (a command or an exported
@@ -325,8 +326,4 @@ case "$stage" in
     if [ -f "$rep" ] && [ "$(stat -c %s "$rep")" -lt $((15 * 1024 * 1024)) ]; then cp "$rep" "$out/profile.ncu-rep"; fi
     ;;
 esac
-result=$(LD_LIBRARY_PATH=$host_ld python3 -c '
-import json, sys
-s = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(0 if all(x["status"] == "pass" for x in s) else 1)' "$steps")
-finish "$result"
+finish from-result
