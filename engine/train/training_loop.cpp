@@ -69,7 +69,8 @@ TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoo
                        {"epoch", epoch + 1},
                        {"step", task.steps_done()},
                        {"images_per_second", ips},
-                       {"elapsed_s", seconds_since(started)}});
+                       {"elapsed_s", seconds_since(started)},
+                       {"executor", task.executor().mode()}});  // "cuda graph (captured)", ...
         dir.log_metrics(record);
         char text[64];
         std::snprintf(text, sizeof(text), "epoch %d/%d ", epoch + 1, task.epochs());
