@@ -13,6 +13,7 @@
 #include "engine/eval/coco.h"
 #include "engine/executor.h"
 #include "engine/io/image.h"
+#include "engine/tensor_dump.h"
 #include "models/detector.h"
 #include "models/run_schedule.h"
 #include "models/scene_feed.h"
@@ -73,6 +74,11 @@ class DetectorPredictor {
   void load_checkpoint(const std::string& path);  // weights only; optimizer state ignored
   // images: count x [H, W] in [0, 1] (count <= batch). Detections per image, score descending.
   std::vector<std::vector<Detection>> predict(const float* images, int count);
+  // Appends the raw outputs of the last predict() for its first `count` images: boxes [A, 4]
+  // (xyxy pixels) and scores [A, classes] before NMS, and the NMS outputs det_boxes
+  // [max_det, 4], det_scores [max_det], det_classes [max_det] (i32 class index, -1 unused),
+  // det_count [] (i32) per image.
+  void dump_outputs(TensorDump& dump, int count) const;
 
  private:
   DetectorConfig config_;
@@ -102,11 +108,14 @@ struct DetectionEvaluation {
 };
 
 // Renders `count` scenes of `split` (0: the whole split) with `data_seed`, detects and scores
-// them. The first `keep` scenes land in *kept (overlays).
+// them. The first `keep` scenes land in *kept (overlays). With `dump`: every scene's image
+// [1, H, W], its digits' boxes gt_boxes [kSceneMaxDigits, 4] (xyxy pixels) and gt_digits
+// [kSceneMaxDigits] (i32, -1 past the last) and the model's outputs (DetectorPredictor::dump_outputs).
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
                                       int64_t count, int keep = 0,
-                                      std::vector<DetectionSample>* kept = nullptr);
+                                      std::vector<DetectionSample>* kept = nullptr,
+                                      TensorDump* dump = nullptr);
 
 // A grid of scenes: ground truth in green, detections with score >= min_score in red with
 // "digit score".

@@ -11,6 +11,7 @@
 #include "engine/data/scene.h"
 #include "engine/eval/localization.h"
 #include "engine/executor.h"
+#include "engine/tensor_dump.h"
 #include "models/localizer.h"
 #include "models/run_schedule.h"
 #include "models/scene_feed.h"
@@ -72,6 +73,9 @@ class LocalizerPredictor {
   void load_checkpoint(const std::string& path);  // weights only; optimizer state ignored
   // images: count x [H, W] in [0, 1] (count <= batch; the rest of the batch is padding).
   std::vector<LocalizerPrediction> predict(const float* images, int count);
+  // Appends the raw outputs of the last predict() for its first `count` images: presence_logit
+  // [1], location_logits [cells], class_logits [cells, 10], boxes [cells, 4] per image.
+  void dump_outputs(TensorDump& dump, int count) const;
 
  private:
   LocalizerConfig config_;
@@ -90,10 +94,13 @@ struct SampleResult {
 
 // Renders `count` scenes of `split` (0: the whole split) with `data_seed`, predicts and
 // scores them. The first `keep` scenes with their predictions land in *kept (overlays).
+// With `dump`: every scene's image [1, H, W], label [6] (the seed's [p, cx, cy, w, h, class])
+// and the model's raw outputs (LocalizerPredictor::dump_outputs) are appended to it.
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
                                             const data::Preset& preset, data::Split split, uint64_t data_seed,
                                             int64_t count, int keep = 0,
-                                            std::vector<SampleResult>* kept = nullptr);
+                                            std::vector<SampleResult>* kept = nullptr,
+                                            TensorDump* dump = nullptr);
 
 // A grid of scenes: ground truth box in green, prediction in red with "class confidence%".
 void write_localizer_overlay(const std::string& path, const std::vector<SampleResult>& samples, int height,
