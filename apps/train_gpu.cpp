@@ -7,8 +7,10 @@
 //   train_gpu --task detect --preset det10 --epochs 10 --out runs/det
 //   train_gpu --out runs/loc --resume          (continues an interrupted run exactly)
 //
-// Writes runs/NAME/: config.json, metrics.jsonl, checkpoint.safetensors (best),
-// checkpoint.last.safetensors (resume point), eval.json, overlays/*.png.
+// Writes runs/NAME/: config.json, metrics.jsonl, TensorBoard events (events.out.tfevents.*:
+// the metrics as scalars, the validation overlay as an image per epoch),
+// checkpoint.safetensors (best), checkpoint.last.safetensors (resume point), eval.json,
+// overlays/*.png (val.png: the last epoch's first 16 validation scenes; test.png).
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
@@ -104,6 +106,7 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
     // The step counter (restored with the data cursor and the schedule) says where the run
     // stopped, also mid-epoch: the resumed run takes exactly the remaining steps.
     const int64_t done = task.steps_done();
+    dir.log_resume(done);
     start_epoch = static_cast<int>(done / task.epoch_steps);
     first_step = done % task.epoch_steps;
     std::fprintf(stderr, "train_gpu: resuming %s at epoch %d, step %lld of %lld\n", out.c_str(),
@@ -289,8 +292,11 @@ int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir
   };
   task.validate = [&] {
     predictor.copy_weights_from(trainer.executor());
+    std::vector<models::SampleResult> shown;  // the first 16 scenes, drawn for TensorBoard
     const auto val = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kVal,
-                                                run.data_seed, run.val_count);
+                                                run.data_seed, run.val_count, 16, &shown);
+    models::write_localizer_overlay(dir.file("overlays/val.png"), shown, run.preset.height, run.preset.width);
+    dir.log_image("val/overlay", dir.file("overlays/val.png"), trainer.steps_done());
     nlohmann::json r = {{"accuracy", val.accuracy},
                         {"mean_iou", val.mean_iou},
                         {"performance", val.performance},
@@ -384,8 +390,11 @@ int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
   };
   task.validate = [&] {
     predictor.copy_weights_from(trainer.executor());
+    std::vector<models::DetectionSample> shown;  // the first 16 scenes, drawn for TensorBoard
     const auto val = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kVal,
-                                               run.data_seed, run.val_count);
+                                               run.data_seed, run.val_count, 16, &shown);
+    models::write_detector_overlay(dir.file("overlays/val.png"), shown, run.preset.height, run.preset.width);
+    dir.log_image("val/overlay", dir.file("overlays/val.png"), trainer.steps_done());
     nlohmann::json r = {{"map", val.coco.map},
                         {"map50", val.coco.map50},
                         {"map75", val.coco.map75},
