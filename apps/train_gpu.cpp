@@ -44,7 +44,7 @@ struct Options {
   std::string task = "localize", preset, preset_file, model = "small", box_loss = "giou",
               class_loss = "focal";
   std::string device, out, mnist = locdet::data::default_mnist_dir();
-  int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1;
+  int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1, patience = 0;
   int64_t steps_per_epoch = 0, val_count = 0, test_count = 0, warmup = 200;
   float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, box_weight = 2.0f;
   uint64_t seed = 1;
@@ -70,7 +70,7 @@ locdet::Device choose_device(const std::string& requested) {
 struct TrainingTask {
   std::string name;  // "localize" | "detect", the checkpoint's task metadata
   nlohmann::json run_json;
-  int epochs = 0, batch = 0;
+  int epochs = 0, batch = 0, patience = 0;
   int64_t epoch_steps = 0;
   std::function<void()> step;
   std::function<int64_t()> steps_done;
@@ -86,23 +86,31 @@ struct TrainingTask {
   std::function<std::string()> nonfinite;
 };
 
-std::map<std::string, std::string> checkpoint_metadata(const TrainingTask& task, int epoch, double best) {
+std::map<std::string, std::string> checkpoint_metadata(const TrainingTask& task, int epoch, double best,
+                                                       int best_epoch) {
   return {{models::kMetaTask, task.name},
           {models::kMetaRun, task.run_json.dump()},
           {models::kMetaEpoch, std::to_string(epoch)},
-          {models::kMetaBest, std::to_string(best)}};
+          {models::kMetaBest, std::to_string(best)},
+          {models::kMetaBestEpoch, std::to_string(best_epoch)}};
 }
 
 // Epochs of steps with progress, metrics.jsonl, NaN stop, SIGINT/SIGTERM save, per-epoch
-// validation, best and last checkpoints. Returns 0 when all epochs ran, 130 when stopped.
+// validation, best and last checkpoints, early stopping (--patience: the best epoch is in the
+// checkpoints, so a resumed run counts on). Returns 0 when training is done (all epochs, or
+// stopped early), 130 when stopped by a signal.
 int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::string& out, bool resume,
                       int log_every, std::chrono::steady_clock::time_point started) {
   int start_epoch = 0;
   int64_t first_step = 0;  // within start_epoch
   double best = -1.0;
+  int best_epoch = 0;  // 1-based; 0: none yet
   if (resume) {
     auto meta = locdet::load_checkpoint(dir.last_checkpoint(), task.executor(), /*strict=*/true);
     best = std::stod(meta.at(models::kMetaBest));
+    // Checkpoints from before early stopping lack it: count from the resume point.
+    best_epoch = meta.count(models::kMetaBestEpoch) ? std::stoi(meta.at(models::kMetaBestEpoch))
+                                                    : std::stoi(meta.at(models::kMetaEpoch));
     // The step counter (restored with the data cursor and the schedule) says where the run
     // stopped, also mid-epoch: the resumed run takes exactly the remaining steps.
     const int64_t done = task.steps_done();
@@ -125,6 +133,16 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
                  std::filesystem::exists(dir.last_checkpoint()) ? dir.last_checkpoint() : "(none yet)",
                  "; lower --lr or check the data");
   };
+  // Whether --patience epochs have passed since the best one (after `epochs_done` epochs).
+  auto patience_ran_out = [&](int epochs_done) {
+    return task.patience > 0 && epochs_done < task.epochs && epochs_done - best_epoch >= task.patience;
+  };
+  if (resume && first_step == 0 && patience_ran_out(start_epoch)) {
+    std::fprintf(stderr,
+                 "train_gpu: this run stopped early after epoch %d (best: epoch %d); nothing left to train\n",
+                 start_epoch, best_epoch);
+    return 0;
+  }
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   for (int epoch = start_epoch; epoch < task.epochs; ++epoch) {
@@ -155,7 +173,7 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
         progress.finish();
         stop_if_nonfinite(0.0);
         locdet::save_checkpoint(dir.last_checkpoint(), task.executor(),
-                                checkpoint_metadata(task, epoch, best));
+                                checkpoint_metadata(task, epoch, best, best_epoch));
         std::fprintf(stderr,
                      "train_gpu: stopped by signal %d at step %lld; saved %s\n"
                      "  continue exactly where it stopped with: train_gpu --out %s --resume\n",
@@ -171,7 +189,10 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
     auto [record, summary] = task.validate();
     const double score = record["score"];
     const bool improved = score > best;
-    if (improved) best = score;
+    if (improved) {
+      best = score;
+      best_epoch = epoch + 1;
+    }
     record.update({{"kind", "val"},
                    {"epoch", epoch + 1},
                    {"step", task.steps_done()},
@@ -182,10 +203,23 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
                  improved ? " (best)" : "");
     if (improved)
       locdet::save_checkpoint(dir.best_checkpoint(), task.executor(),
-                              checkpoint_metadata(task, epoch + 1, best));
+                              checkpoint_metadata(task, epoch + 1, best, best_epoch));
     // The resume point is written after the best model, so a resumed run never lacks it.
     locdet::save_checkpoint(dir.last_checkpoint(), task.executor(),
-                            checkpoint_metadata(task, epoch + 1, best));
+                            checkpoint_metadata(task, epoch + 1, best, best_epoch));
+    if (patience_ran_out(epoch + 1)) {
+      dir.log_metrics({{"kind", "early_stop"},
+                       {"epoch", epoch + 1},
+                       {"step", task.steps_done()},
+                       {"best_epoch", best_epoch},
+                       {"best_score", best},
+                       {"patience", task.patience}});
+      std::fprintf(stderr,
+                   "train_gpu: early stop after epoch %d of %d: the validation score has not improved for %d "
+                   "epoch(s) (--patience %d); keeping the best model, epoch %d (score %.4f)\n",
+                   epoch + 1, task.epochs, epoch + 1 - best_epoch, task.patience, best_epoch, best);
+      break;
+    }
   }
   return 0;
 }
@@ -193,10 +227,10 @@ int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::
 void check_resume_flags(const Options& o, const CLI::App& app) {
   if (!o.resume) return;
   for (const char* flag :
-       {"--task",     "--preset",       "--preset-file", "--model",      "--width",
-        "--box-loss", "--class-loss",   "--anchors",     "--head-convs", "--pos-iou",
-        "--neg-iou",  "--box-weight",   "--batch",       "--epochs",     "--steps-per-epoch",
-        "--lr",       "--weight-decay", "--warmup",      "--seed",       "--val-count"}) {
+       {"--task",       "--preset",    "--preset-file",     "--model",   "--width",        "--box-loss",
+        "--class-loss", "--anchors",   "--head-convs",      "--pos-iou", "--neg-iou",      "--box-weight",
+        "--batch",      "--epochs",    "--steps-per-epoch", "--lr",      "--weight-decay", "--warmup",
+        "--seed",       "--val-count", "--patience"}) {
     if (app.count(flag) > 0)
       locdet::fail("with --resume the run's settings come from ", o.out, "/config.json; drop ", flag);
   }
@@ -222,6 +256,7 @@ void schedule_from_options(const Options& o, models::RunSchedule& run) {
   run.warmup_steps = o.warmup;
   run.seed = o.seed;
   run.val_count = o.val_count;
+  run.patience = o.patience;
 }
 
 // The parts of a TrainingTask that every trainer (LocalizerTrainer, DetectorTrainer) fills the
@@ -233,6 +268,7 @@ TrainingTask make_training_task(const char* name, const Run& run, Trainer& train
   task.run_json = run.to_json();
   task.epochs = run.epochs;
   task.batch = run.batch;
+  task.patience = run.patience;
   task.epoch_steps = run.epoch_steps();
   task.step = [&trainer] { trainer.step(); };
   task.steps_done = [&trainer] { return trainer.steps_done(); };
@@ -472,6 +508,11 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "warm-up steps")->capture_default_str();
   app.add_option("--seed", o.seed, "parameter init and training scenes")->capture_default_str();
   app.add_option("--val-count", o.val_count, "validation scenes per epoch (default: the whole split)");
+  app.add_option(
+         "--patience", o.patience,
+         "stop when the validation score (localize: performance, detect: AP) has not improved for this "
+         "many epochs, keeping the best checkpoint (0: off)")
+      ->capture_default_str();
   app.add_option("--test-count", o.test_count,
                  "test scenes for the final evaluation (default: the whole split)");
   app.add_option("--out", o.out, "run folder, e.g. runs/loc")->required();

@@ -115,5 +115,6 @@ constexpr const char* kMetaTask = "locdet.task";
 constexpr const char* kMetaRun = "locdet.run";
 constexpr const char* kMetaEpoch = "locdet.epoch";
 constexpr const char* kMetaBest = "locdet.best_performance";
+constexpr const char* kMetaBestEpoch = "locdet.best_epoch";  // the epoch that gave kMetaBest
 
 }  // namespace locdet::models
