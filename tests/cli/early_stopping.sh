@@ -58,16 +58,8 @@ check "--resume ran the test evaluation" grep -qF "test (16 scenes)" "$WORK/stdo
 # Interrupted in the stop epoch, after an epoch without improvement: the resumed run must
 # still count that epoch and stop where the uninterrupted one did.
 run=$WORK/interrupted
-"$BIN/train_gpu" --out "$run" "${config[@]}" --patience "$patience" >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 1200); do
-  if [ -f "$run/metrics.jsonl" ] && grep -q "\"epoch\":$((stop - 1)),\"kind\":\"val\"" "$run/metrics.jsonl"; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then break; fi
-  sleep 0.02
-done
-kill -INT "$pid" 2>/dev/null || true
-rc=0
-wait "$pid" || rc=$?
+signal_when INT "$run/metrics.jsonl" "\"epoch\":$((stop - 1)),\"kind\":\"val\"" -- \
+  "$BIN/train_gpu" --out "$run" "${config[@]}" --patience "$patience"
 check "SIGINT in epoch $stop (exit $rc)" test "$rc" = 130
 rc=0
 "$BIN/train_gpu" --out "$run" --resume --device cpu --test-count 16 >/dev/null 2>"$WORK/stderr" || rc=$?

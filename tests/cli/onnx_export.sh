@@ -9,13 +9,8 @@
 source "$(dirname "$0")/common.sh"
 need train_gpu evaluate
 need_mnist
-root=$(cd "$(dirname "$0")/../.." && pwd)
-PY=${LOCDET_PYTHON:-$root/.venv/bin/python}
-if ! "$PY" -c "import numpy, onnx, onnxruntime, pycocotools" 2>/dev/null; then
-  echo "SKIP: $PY lacks onnx, onnxruntime or pycocotools (run tools/bootstrap.sh)"
-  exit 77
-fi
-export_onnx=("$PY" "$root/tools/export_onnx.py")
+need_python numpy onnx onnxruntime pycocotools
+export_onnx=("$PY" "$ROOT/tools/export_onnx.py")
 
 tiny=(--device cpu --width 4 --batch 16 --epochs 1 --warmup 20 --lr 5e-3 --val-count 32 --test-count 32
       --log-every 100)
@@ -34,7 +29,7 @@ for spec in "localize localize small 300" "detect detect small 300" "resnet18 lo
   "${export_onnx[@]}" "$ckpt" "$WORK/$task.onnx" >"$WORK/export.$task.txt"
   check "export_onnx wrote $task.onnx" grep -qE "^wrote .*$task.onnx .*opset 17" "$WORK/export.$task.txt"
   rc=0
-  "$PY" "$root/tools/check_onnx.py" "$WORK/$task.onnx" "$WORK/$task.dump.safetensors" \
+  "$PY" "$ROOT/tools/check_onnx.py" "$WORK/$task.onnx" "$WORK/$task.dump.safetensors" \
     --json "$WORK/$task.figures.json" >"$WORK/check.$task.txt" 2>&1 || rc=$?
   sed 's/^/       /' "$WORK/check.$task.txt"
   check "onnxruntime agrees with our $task outputs and metrics (exit $rc)" test "$rc" = 0
@@ -48,7 +43,7 @@ python3 "$(dirname "$0")/edit_checkpoint.py" "$WORK/tight.safetensors" "$WORK/ti
   >/dev/null
 "${export_onnx[@]}" "$WORK/tight.safetensors" "$WORK/tight.onnx" >/dev/null
 rc=0
-"$PY" "$root/tools/check_onnx.py" "$WORK/tight.onnx" "$WORK/tight.dump.safetensors" --json "$WORK/tight.figures.json" \
+"$PY" "$ROOT/tools/check_onnx.py" "$WORK/tight.onnx" "$WORK/tight.dump.safetensors" --json "$WORK/tight.figures.json" \
   >"$WORK/check.tight.txt" 2>&1 || rc=$?
 sed 's/^/       /' "$WORK/check.tight.txt"
 check "onnxruntime agrees with our NMS at pre_nms_topk 60, max_det 20 (exit $rc)" test "$rc" = 0
@@ -73,7 +68,7 @@ for ties in "two 3,3" "one 3,2"; do
     >/dev/null
   "${export_onnx[@]}" "$WORK/ties.safetensors" "$WORK/ties.onnx" >/dev/null
   rc=0
-  "$PY" "$root/tools/check_onnx.py" "$WORK/ties.onnx" "$WORK/ties.dump.safetensors" --batch 4 >"$WORK/check.ties.txt" 2>&1 ||
+  "$PY" "$ROOT/tools/check_onnx.py" "$WORK/ties.onnx" "$WORK/ties.dump.safetensors" --batch 4 >"$WORK/check.ties.txt" 2>&1 ||
     rc=$?
   grep -E "FAIL|NMS" "$WORK/check.ties.txt" | sed 's/^/       /'
   check "onnxruntime breaks score ties as we do ($name class(es) on top; exit $rc)" test "$rc" = 0
@@ -90,7 +85,7 @@ PY
 # ---- bad inputs: a clear error, the input and any existing OUT untouched, no temporary file ---------
 good=$WORK/localize/checkpoint.safetensors
 mkdir -p "$WORK/bad"
-"$PY" -c "import sys; sys.path.insert(0, '$root/tools'); import numpy as np, locdet_safetensors as s; \
+"$PY" -c "import sys; sys.path.insert(0, '$ROOT/tools'); import numpy as np, locdet_safetensors as s; \
 s.write_safetensors(sys.argv[1], {'w': np.zeros(3, np.float32)}, {})" "$WORK/bad/plain.safetensors"
 python3 "$(dirname "$0")/edit_checkpoint.py" "$good" "$WORK/bad/other_task.safetensors" task=segment
 python3 "$(dirname "$0")/edit_checkpoint.py" "$good" "$WORK/bad/other_model.safetensors" 'run.model.model="vgg16"'

@@ -9,12 +9,7 @@
 source "$(dirname "$0")/common.sh"
 need train_gpu
 need_mnist
-root=$(cd "$(dirname "$0")/../.." && pwd)
-PY=${LOCDET_PYTHON:-$root/.venv/bin/python}
-if ! "$PY" -c "import numpy, tensorboard.backend.event_processing.event_accumulator" 2>/dev/null; then
-  echo "SKIP: $PY lacks the tensorboard package (run tools/bootstrap.sh)"
-  exit 77
-fi
+need_python numpy tensorboard.backend.event_processing.event_accumulator
 read_tb=("$PY" "$(dirname "$0")/read_tensorboard.py")
 config=("${TINY[@]}" --epochs 2 --steps-per-epoch 300 --log-every 4)
 
@@ -29,16 +24,8 @@ check "the detector events hold metrics.jsonl and the overlays" "${read_tb[@]}" 
 # logged steps, then resumed: those steps are logged again, and TensorBoard must keep only
 # the resumed run's values.
 run=$WORK/killed
-"$BIN/train_gpu" --out "$run" "${config[@]}" >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 1200); do
-  if [ -f "$run/metrics.jsonl" ] && grep -q '"epoch":2,.*"step":3[2-9][0-9]' "$run/metrics.jsonl"; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then break; fi
-  sleep 0.05
-done
-kill -KILL "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-check "the run was killed in its second epoch" test ! -f "$run/eval.json"
+signal_when KILL "$run/metrics.jsonl" '"epoch":2,.*"step":3[2-9][0-9]' -- "$BIN/train_gpu" --out "$run" "${config[@]}"
+check "the run was killed in its second epoch (exit $rc)" test "$rc" = 137 -a ! -f "$run/eval.json"
 rc=0
 "$BIN/train_gpu" --out "$run" --resume --device cpu --test-count 16 --log-every 4 >/dev/null 2>"$WORK/stderr" || rc=$?
 check "--resume finishes (exit $rc)" test "$rc" = 0
