@@ -35,11 +35,11 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from atomic_file import write_atomically  # noqa: E402
 from locdet_safetensors import CheckpointError, read_checkpoint  # noqa: E402
 
 try:
@@ -362,30 +362,6 @@ def export(checkpoint):
     return proto
 
 
-def write_atomic(path, data):
-    """A temporary file beside `path`, fsync, rename over it, fsync the folder."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes it 0600; a plain file's mode instead
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint", help="checkpoint written by train_gpu (e.g. runs/loc/checkpoint.safetensors)")
@@ -401,7 +377,7 @@ def main():
             raise ExportError("the folder of '%s' does not exist; create it first" % args.out)
         proto = export(args.checkpoint)
         data = proto.SerializeToString()
-        write_atomic(args.out, data)
+        write_atomically(args.out, data)
     except (CheckpointError, ExportError, OSError) as e:
         sys.exit("export_onnx: error: %s" % e)
     run = json.loads(next(p.value for p in proto.metadata_props if p.key == "locdet.run"))
