@@ -220,8 +220,9 @@ def main():
         sys.exit("check_onnx: error: '%s' does not exist; make it with tools/export_onnx.py" % args.onnx)
     import onnx
     model_meta = {p.key: p.value for p in onnx.load(args.onnx, load_external_data=False).metadata_props}
-    if model_meta.get("locdet.task") != task or json.loads(model_meta.get("locdet.run", "null")) != run:
-        sys.exit("check_onnx: error: '%s' was not exported from the checkpoint the dump was made with (%s)" %
+    onnx_run = json.loads(model_meta.get("locdet.run", "{}"))
+    if model_meta.get("locdet.task") != task or onnx_run.get("model") != run["model"]:
+        sys.exit("check_onnx: error: '%s' holds another model than the checkpoint the dump was made with (%s)" %
                  (args.onnx, meta.get("locdet.checkpoint")))
     out = run_onnx(args.onnx, dump["image"], args.batch, args.threads)
     print("%s: %d scenes of split %s, onnxruntime %s, batches of %d" %
