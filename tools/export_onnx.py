@@ -199,12 +199,12 @@ def build_localizer(g, model):
     height, width = model["height"], model["image_width"]
     grid_h, grid_w = height // STRIDE, width // STRIDE
     cells = grid_h * grid_w
-    features, channels = backbone(g, "image", model["model"], model["width"])
+    features, _ = backbone(g, "image", model["model"], model["width"])
 
     pooled = g.op("Flatten", [g.op("GlobalAveragePool", [features])])
-    g.op("Gemm", [pooled, g.const(g.weight("head.presence.weight"), "w"), g.const(g.weight("head.presence.bias"),
-                                                                              "b")],
-         out_names=["presence_logit"], transB=1)
+    presence_w, presence_b = g.weight("head.presence.weight"), g.weight("head.presence.bias")
+    g.op("Gemm", [pooled, g.const(presence_w, "w"), g.const(presence_b, "b")], out_names=["presence_logit"],
+         transB=1)
 
     h = conv_bn(g, features, "head.conv", 1)
     out = conv(g, h, g.weight("head.out.weight"), g.weight("head.out.bias"), 1)
