@@ -16,8 +16,10 @@ batches of --batch (so the dynamic batch dimension is exercised), then:
              from our own outputs).
   detector:  max |difference| of the scores <= --tolerance and of the boxes (pixels) <=
              --tolerance x the image size; the NMS outputs identical image by image (digits in
-             order; boxes and scores within those tolerances: a score that differs from ours
-             by less than that can still swap two detections, which this reports);
+             order; boxes and scores within those tolerances), except images where the
+             first difference is a decision on a threshold that float rounding can tip (a
+             score within --tolerance of the score threshold or of its neighbour, an IoU
+             within 1e-4 of the NMS threshold), which are counted and listed;
              AP@[.5:.95], AP50 and AP75 by pycocotools within
              --ap-tolerance (default 0.001) of our report, whose AP pycocotools must first
              reproduce from our own detections.
@@ -159,6 +161,38 @@ def coco_ap(dump, digits, det_boxes, det_scores, det_digits, det_count):
     return make_coco_fixtures.evaluate(len(dump["image"]), len(digits), gts, dts)
 
 
+def first_difference(a, b, box_tolerance, tolerance):
+    """Index of the first detection where two (boxes, scores, digits, count) lists differ; None if equal."""
+    for j in range(max(a[3], b[3])):
+        if j >= a[3] or j >= b[3] or a[2][j] != b[2][j] or np.max(np.abs(a[0][j] - b[0][j])) > box_tolerance or \
+                abs(float(a[1][j]) - float(b[1][j])) > tolerance:
+            return j
+    return None
+
+
+def at_threshold(a, b, j, nms, tolerance):
+    """Whether the detections at j, where the lists part, are numerical ties that two runtimes
+    may decide either way: a score within `tolerance` of the score threshold or of a different
+    neighbouring score (an order swap; exactly equal scores must keep our index order), or an
+    IoU within 1e-4 of the NMS threshold with an earlier detection of the same digit (IoU
+    computed here in float64)."""
+    def iou(p, t):
+        return box_iou([float(v) for v in p], [float(v) for v in t])
+
+    for boxes, scores, digits, count in (a, b):
+        for i in (j, j + 1):
+            if i >= count:
+                continue
+            if abs(float(scores[i]) - nms["score_threshold"]) <= tolerance or \
+                    (i > 0 and 0 < abs(float(scores[i]) - float(scores[i - 1])) <= tolerance):
+                return True
+            for boxes2, _, digits2, count2 in (a, b):
+                if any(digits2[e] == digits[i] and abs(iou(boxes[i], boxes2[e]) - nms["iou_threshold"]) <= 1e-4
+                       for e in range(min(j, count2))):
+                    return True
+    return False
+
+
 def check_detector(checks, dump, out, report, run, tolerance, ap_tolerance):
     height, width = dump["image"].shape[2:]
     d = max_diff(out["scores"], dump["scores"])
@@ -173,20 +207,24 @@ def check_detector(checks, dump, out, report, run, tolerance, ap_tolerance):
     our_digits = np.where(dump["det_classes"] >= 0, np.array(digits)[np.maximum(dump["det_classes"], 0)], -1)
     same = int(np.sum(np.asarray(out["det_count"]) == dump["det_count"]))
     n = len(dump["image"])
-    identical = 0
+    nms = run["model"]["nms"]
+    identical, boundary = 0, []
     for img in range(n):
-        k = int(dump["det_count"][img])
-        if int(out["det_count"][img]) == k and np.array_equal(out["det_digits"][img, :k], our_digits[img, :k]) and \
-                max_diff(out["det_boxes"][img, :k], dump["det_boxes"][img, :k]) <= box_tolerance and \
-                max_diff(out["det_scores"][img, :k], dump["det_scores"][img, :k]) <= tolerance:
+        theirs = (out["det_boxes"][img], out["det_scores"][img], out["det_digits"][img], int(out["det_count"][img]))
+        mine = (dump["det_boxes"][img], dump["det_scores"][img], our_digits[img], int(dump["det_count"][img]))
+        first = first_difference(theirs, mine, box_tolerance, tolerance)
+        if first is None:
             identical += 1
+        elif at_threshold(theirs, mine, first, nms, tolerance):
+            boundary.append(img)
     checks.figures.update({"images_same_detection_count": same, "images_identical_detections": identical,
+                           "images_differing_at_a_threshold": boundary,
                            "detections": int(np.sum(dump["det_count"])), "onnx_detections": int(np.sum(out["det_count"]))})
-    checks.check("NMS outputs", identical == n,
+    checks.check("NMS outputs", identical + len(boundary) == n,
                  "%d of %d images with identical detections (digits in order, boxes within %g px, scores within "
-                 "%g), %d with as many; %d detections here, %d ours" %
-                 (identical, n, box_tolerance, tolerance, same, int(np.sum(out["det_count"])),
-                  int(np.sum(dump["det_count"]))))
+                 "%g), %d differing only where a decision sits on a threshold (%s); %d detections here, %d ours" %
+                 (identical, n, box_tolerance, tolerance, len(boundary), boundary[:5] or "none",
+                  int(np.sum(out["det_count"])), int(np.sum(dump["det_count"]))))
     ours = coco_ap(dump, digits, dump["det_boxes"], dump["det_scores"], our_digits, dump["det_count"])
     checks.check("pycocotools reproduces our report from our detections", abs(ours["map"] - report["map"]) <= 1e-6,
                  "AP %.6f vs %.6f" % (ours["map"], report["map"]))
