@@ -3,10 +3,10 @@
 #include <exception>
 
 #include "apps/bench/registry.h"
-#include "engine/core/openmp_defaults.h"
+#include "kernels/base/openmp_defaults.h"
 
 int main(int argc, char** argv) {
-  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   auto& entries = locdet::bench::registry();
   if (argc < 2 || entries.find(argv[1]) == entries.end()) {
     std::fprintf(stderr, "usage: bench NAME [args...]\nbenchmarks:\n");

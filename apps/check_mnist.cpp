@@ -3,12 +3,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "engine/core/error.h"
-#include "engine/core/openmp_defaults.h"
-#include "engine/data/mnist.h"
+#include "kernels/base/error.h"
+#include "kernels/base/openmp_defaults.h"
+#include "models/digits/mnist.h"
 
 int main(int argc, char** argv) {
-  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   CLI::App app{"Verify the MNIST IDX files and print a summary"};
   std::string dir = locdet::data::default_mnist_dir();
   app.add_option("--mnist", dir,

@@ -7,14 +7,20 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "engine/core/atomic_file.h"
-#include "engine/core/device.h"
-#include "engine/core/error.h"
-#include "engine/core/openmp_defaults.h"
-#include "engine/data/mnist.h"
 #include "engine/tensor_dump.h"
-#include "models/detector_task.h"
-#include "models/localizer_task.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
+#include "kernels/base/openmp_defaults.h"
+#include "models/detector/predictor.h"
+#include "models/detector/report.h"
+#include "models/detector/run.h"
+#include "models/detector/trainer.h"
+#include "models/digits/mnist.h"
+#include "models/localizer/predictor.h"
+#include "models/localizer/report.h"
+#include "models/localizer/run.h"
+#include "models/localizer/trainer.h"
 
 namespace {
 
@@ -87,7 +93,7 @@ void write_dump(locdet::TensorDump& dump, const std::string& path, const std::st
 int evaluate_detector(const std::string& checkpoint, const std::string& split_name, int64_t count,
                       const std::string& json_out, const std::string& overlay, const std::string& dump_out,
                       locdet::Device device, const locdet::data::DigitBank& bank) {
-  const locdet::models::DetectorRun run = locdet::models::read_detector_run_from_checkpoint(checkpoint);
+  const locdet::models::DetectorRun run = locdet::models::read_detector_run(checkpoint);
   locdet::models::DetectorPredictor predictor(run.model, 250, device);
   predictor.load_checkpoint(checkpoint);
   std::vector<locdet::models::DetectionSample> samples;
@@ -121,7 +127,7 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
 }  // namespace
 
 int main(int argc, char** argv) {
-  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   CLI::App app{"Evaluate a trained localizer or detector on a split of its preset"};
   std::string checkpoint, split_name = "test", json_out, overlay, dump_out, device_name,
                           mnist = locdet::data::default_mnist_dir();
@@ -147,7 +153,7 @@ int main(int argc, char** argv) {
     const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(mnist));
     if (task == "detect")
       return evaluate_detector(checkpoint, split_name, count, json_out, overlay, dump_out, device, bank);
-    const locdet::models::LocalizerRun run = locdet::models::read_run_from_checkpoint(checkpoint);
+    const locdet::models::LocalizerRun run = locdet::models::read_localizer_run(checkpoint);
     locdet::models::LocalizerPredictor predictor(run.model, 250, device);
     predictor.load_checkpoint(checkpoint);
     std::vector<locdet::models::SampleResult> samples;

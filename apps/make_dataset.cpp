@@ -5,14 +5,14 @@
 #include <cstdio>
 #include <exception>
 
-#include "engine/core/atomic_file.h"
-#include "engine/core/openmp_defaults.h"
-#include "engine/data/export.h"
-#include "engine/data/mnist.h"
-#include "engine/data/scene.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/openmp_defaults.h"
+#include "models/digits/export.h"
+#include "models/digits/mnist.h"
+#include "models/digits/scene.h"
 
 int main(int argc, char** argv) {
-  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   CLI::App app{"Render augmented-MNIST scenes to PNG + COCO/YOLO annotations with a preview grid"};
   std::string preset_name, split_text, out_dir, formats = "png,coco", preset_file, mnist_dir;
   int64_t count = 0;

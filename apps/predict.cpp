@@ -10,13 +10,19 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/core/atomic_file.h"
-#include "engine/core/device.h"
-#include "engine/core/error.h"
-#include "engine/core/openmp_defaults.h"
 #include "engine/io/image.h"
-#include "models/detector_task.h"
-#include "models/localizer_task.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
+#include "kernels/base/openmp_defaults.h"
+#include "models/detector/predictor.h"
+#include "models/detector/report.h"
+#include "models/detector/run.h"
+#include "models/detector/trainer.h"
+#include "models/localizer/predictor.h"
+#include "models/localizer/report.h"
+#include "models/localizer/run.h"
+#include "models/localizer/trainer.h"
 
 namespace {
 
@@ -32,7 +38,7 @@ void unletterbox(const float* model_box, const locdet::io::Letterbox& fitted, in
 
 int predict_detector(const std::string& checkpoint, const std::vector<std::string>& images,
                      const std::string& out, locdet::Device device, bool invert, float min_score) {
-  const locdet::models::DetectorRun run = locdet::models::read_detector_run_from_checkpoint(checkpoint);
+  const locdet::models::DetectorRun run = locdet::models::read_detector_run(checkpoint);
   locdet::ensure_writable_dir(out);
   locdet::models::DetectorPredictor predictor(run.model, 1, device);
   predictor.load_checkpoint(checkpoint);
@@ -79,7 +85,7 @@ int predict_detector(const std::string& checkpoint, const std::vector<std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
-  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   CLI::App app{"Predict digits and their boxes in image files with a trained localizer or detector"};
   std::string checkpoint, out, device_name;
   std::vector<std::string> images;
@@ -99,7 +105,7 @@ int main(int argc, char** argv) {
                             : locdet::parse_device(device_name);
     if (locdet::models::read_checkpoint_task(checkpoint) == "detect")
       return predict_detector(checkpoint, images, out, device, invert, min_score);
-    const locdet::models::LocalizerRun run = locdet::models::read_run_from_checkpoint(checkpoint);
+    const locdet::models::LocalizerRun run = locdet::models::read_localizer_run(checkpoint);
     locdet::ensure_writable_dir(out);
     locdet::models::LocalizerPredictor predictor(run.model, 1, device);
     predictor.load_checkpoint(checkpoint);

@@ -19,13 +19,19 @@
 #include <functional>
 
 #include "engine/checkpoint.h"
-#include "engine/core/device.h"
-#include "engine/core/error.h"
-#include "engine/core/openmp_defaults.h"
-#include "engine/data/mnist.h"
 #include "engine/train/run_dir.h"
-#include "models/detector_task.h"
-#include "models/localizer_task.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
+#include "kernels/base/openmp_defaults.h"
+#include "models/detector/predictor.h"
+#include "models/detector/report.h"
+#include "models/detector/run.h"
+#include "models/detector/trainer.h"
+#include "models/digits/mnist.h"
+#include "models/localizer/predictor.h"
+#include "models/localizer/report.h"
+#include "models/localizer/run.h"
+#include "models/localizer/trainer.h"
 
 namespace {
 
@@ -64,166 +70,6 @@ locdet::Device choose_device(const std::string& requested) {
   return device;
 }
 
-// ---- the shared training loop ------------------------------------------------------------------
-
-// What the loop needs from a task's trainer; each task fills it from its own classes.
-struct TrainingTask {
-  std::string name;  // "localize" | "detect", the checkpoint's task metadata
-  nlohmann::json run_json;
-  int epochs = 0, batch = 0, patience = 0;
-  int64_t epoch_steps = 0;
-  std::function<void()> step;
-  std::function<int64_t()> steps_done;
-  std::function<locdet::Executor&()> executor;
-  // Losses and batch metrics of the last step (device reads); must hold "loss".
-  std::function<nlohmann::json()> train_record;
-  std::function<std::string(const nlohmann::json&)> progress_text;
-  // Scores the current weights on the validation split: the record to log (must hold "score",
-  // higher is better) and a one-line summary.
-  std::function<std::pair<nlohmann::json, std::string>()> validate;
-  // What became NaN/Inf since the run started ("loss", "gradients"), empty while all is
-  // finite; read from a device flag, so bad steps between two logged ones are caught too.
-  std::function<std::string()> nonfinite;
-};
-
-std::map<std::string, std::string> checkpoint_metadata(const TrainingTask& task, int epoch, double best,
-                                                       int best_epoch) {
-  return {{models::kMetaTask, task.name},
-          {models::kMetaRun, task.run_json.dump()},
-          {models::kMetaEpoch, std::to_string(epoch)},
-          {models::kMetaBest, std::to_string(best)},
-          {models::kMetaBestEpoch, std::to_string(best_epoch)}};
-}
-
-// Epochs of steps with progress, metrics.jsonl, NaN stop, SIGINT/SIGTERM save, per-epoch
-// validation, best and last checkpoints, early stopping (--patience: the best epoch is in the
-// checkpoints, so a resumed run counts on). Returns 0 when training is done (all epochs, or
-// stopped early), 130 when stopped by a signal.
-int run_training_loop(const TrainingTask& task, locdet::RunDir& dir, const std::string& out, bool resume,
-                      int log_every, std::chrono::steady_clock::time_point started) {
-  int start_epoch = 0;
-  int64_t first_step = 0;  // within start_epoch
-  double best = -1.0;
-  int best_epoch = 0;  // 1-based; 0: none yet
-  if (resume) {
-    auto meta = locdet::load_checkpoint(dir.last_checkpoint(), task.executor(), /*strict=*/true);
-    best = std::stod(meta.at(models::kMetaBest));
-    // Checkpoints from before early stopping lack it: count from the resume point.
-    best_epoch = meta.count(models::kMetaBestEpoch) ? std::stoi(meta.at(models::kMetaBestEpoch))
-                                                    : std::stoi(meta.at(models::kMetaEpoch));
-    // The step counter (restored with the data cursor and the schedule) says where the run
-    // stopped, also mid-epoch: the resumed run takes exactly the remaining steps.
-    const int64_t done = task.steps_done();
-    dir.log_resume(done);
-    start_epoch = static_cast<int>(done / task.epoch_steps);
-    first_step = done % task.epoch_steps;
-    std::fprintf(stderr, "train_gpu: resuming %s at epoch %d, step %lld of %lld\n", out.c_str(),
-                 start_epoch + 1, static_cast<long long>(first_step + 1),
-                 static_cast<long long>(task.epoch_steps));
-  }
-  // Stops the run when the loss or any gradient went NaN/Inf (the device flag accumulates, so
-  // a bad step between two reads is caught). Called at every log step and before every
-  // checkpoint write, so a blown-up model never replaces the last good checkpoint.
-  auto stop_if_nonfinite = [&](double loss) {
-    const std::string what = task.nonfinite ? task.nonfinite() : "";
-    if (std::isfinite(loss) && what.empty()) return;
-    locdet::fail("the loss became non-finite (", what.empty() ? "loss" : what,
-                 " went NaN/Inf; last loss read ", loss, ") at or before step ", task.steps_done(),
-                 "; training stopped. The last good checkpoint is ",
-                 std::filesystem::exists(dir.last_checkpoint()) ? dir.last_checkpoint() : "(none yet)",
-                 "; lower --lr or check the data");
-  };
-  // Whether --patience epochs have passed since the best one (after `epochs_done` epochs).
-  auto patience_ran_out = [&](int epochs_done) {
-    return task.patience > 0 && epochs_done < task.epochs && epochs_done - best_epoch >= task.patience;
-  };
-  if (resume && first_step == 0 && patience_ran_out(start_epoch)) {
-    std::fprintf(stderr,
-                 "train_gpu: this run stopped early after epoch %d (best: epoch %d); nothing left to train\n",
-                 start_epoch, best_epoch);
-    return 0;
-  }
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  for (int epoch = start_epoch; epoch < task.epochs; ++epoch) {
-    locdet::ProgressLine progress;
-    auto window_start = std::chrono::steady_clock::now();
-    int64_t window_steps = 0;
-    for (int64_t s = epoch == start_epoch ? first_step : 0; s < task.epoch_steps; ++s) {
-      task.step();
-      ++window_steps;
-      if ((s + 1) % log_every == 0 || s + 1 == task.epoch_steps) {
-        const int64_t step = task.steps_done();
-        nlohmann::json record = task.train_record();
-        stop_if_nonfinite(record["loss"]);
-        const double ips = window_steps * task.batch / seconds_since(window_start);
-        record.update({{"kind", "train"},
-                       {"epoch", epoch + 1},
-                       {"step", step},
-                       {"images_per_second", ips},
-                       {"elapsed_s", seconds_since(started)}});
-        dir.log_metrics(record);
-        char text[64];
-        std::snprintf(text, sizeof(text), "epoch %d/%d ", epoch + 1, task.epochs);
-        progress.update(s + 1, task.epoch_steps, text + task.progress_text(record), ips);
-        window_start = std::chrono::steady_clock::now();
-        window_steps = 0;
-      }
-      if (g_stop_signal) {
-        progress.finish();
-        stop_if_nonfinite(0.0);
-        locdet::save_checkpoint(dir.last_checkpoint(), task.executor(),
-                                checkpoint_metadata(task, epoch, best, best_epoch));
-        std::fprintf(stderr,
-                     "train_gpu: stopped by signal %d at step %lld; saved %s\n"
-                     "  continue exactly where it stopped with: train_gpu --out %s --resume\n",
-                     static_cast<int>(g_stop_signal), static_cast<long long>(task.steps_done()),
-                     dir.last_checkpoint().c_str(), out.c_str());
-        return 130;
-      }
-    }
-    progress.finish();
-
-    stop_if_nonfinite(0.0);
-    const auto val_start = std::chrono::steady_clock::now();
-    auto [record, summary] = task.validate();
-    const double score = record["score"];
-    const bool improved = score > best;
-    if (improved) {
-      best = score;
-      best_epoch = epoch + 1;
-    }
-    record.update({{"kind", "val"},
-                   {"epoch", epoch + 1},
-                   {"step", task.steps_done()},
-                   {"seconds", seconds_since(val_start)},
-                   {"elapsed_s", seconds_since(started)}});
-    dir.log_metrics(record);
-    std::fprintf(stderr, "epoch %d/%d: val %s%s\n", epoch + 1, task.epochs, summary.c_str(),
-                 improved ? " (best)" : "");
-    if (improved)
-      locdet::save_checkpoint(dir.best_checkpoint(), task.executor(),
-                              checkpoint_metadata(task, epoch + 1, best, best_epoch));
-    // The resume point is written after the best model, so a resumed run never lacks it.
-    locdet::save_checkpoint(dir.last_checkpoint(), task.executor(),
-                            checkpoint_metadata(task, epoch + 1, best, best_epoch));
-    if (patience_ran_out(epoch + 1)) {
-      dir.log_metrics({{"kind", "early_stop"},
-                       {"epoch", epoch + 1},
-                       {"step", task.steps_done()},
-                       {"best_epoch", best_epoch},
-                       {"best_score", best},
-                       {"patience", task.patience}});
-      std::fprintf(stderr,
-                   "train_gpu: early stop after epoch %d of %d: the validation score has not improved for %d "
-                   "epoch(s) (--patience %d); keeping the best model, epoch %d (score %.4f)\n",
-                   epoch + 1, task.epochs, epoch + 1 - best_epoch, task.patience, best_epoch, best);
-      break;
-    }
-  }
-  return 0;
-}
-
 void check_resume_flags(const Options& o, const CLI::App& app) {
   if (!o.resume) return;
   for (const char* flag :
@@ -259,22 +105,20 @@ void schedule_from_options(const Options& o, models::RunSchedule& run) {
   run.patience = o.patience;
 }
 
-// The parts of a TrainingTask that every trainer (LocalizerTrainer, DetectorTrainer) fills the
-// same way; the task adds its records, progress text and validation.
-template <typename Run, typename Trainer>
-TrainingTask make_training_task(const char* name, const Run& run, Trainer& trainer) {
-  TrainingTask task;
-  task.name = name;
-  task.run_json = run.to_json();
-  task.epochs = run.epochs;
-  task.batch = run.batch;
-  task.patience = run.patience;
-  task.epoch_steps = run.epoch_steps();
-  task.step = [&trainer] { trainer.step(); };
-  task.steps_done = [&trainer] { return trainer.steps_done(); };
-  task.nonfinite = [&trainer] { return trainer.nonfinite_what(); };
-  task.executor = [&trainer]() -> locdet::Executor& { return trainer.executor(); };
-  return task;
+// Runs the training loop with Ctrl-C / SIGTERM as a clean stop; 130 when stopped.
+int train_until_done(locdet::TrainingTask& task, locdet::RunDir& dir, const Options& o, int patience,
+                     const char* argv0) {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  locdet::TrainingLoopOptions loop;
+  loop.resume = o.resume;
+  loop.log_every = o.log_every;
+  loop.patience = patience;
+  loop.stop_requested = [] {
+    return g_stop_signal ? "signal " + std::to_string(g_stop_signal) : std::string();
+  };
+  loop.resume_command = std::string(argv0) + " --out " + o.out + " --resume";
+  return locdet::run_training_loop(task, dir, loop) == locdet::TrainingEnd::kStopped ? 130 : 0;
 }
 
 // eval.json for the best checkpoint on the test split.
@@ -303,64 +147,41 @@ models::LocalizerRun localizer_run_from_options(const Options& o, const locdet::
   return run;
 }
 
-int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir,
-                    const locdet::data::DigitBank& bank) {
-  const models::LocalizerRun run = o.resume ? models::LocalizerRun::from_json(dir.read_json("config.json"))
-                                            : localizer_run_from_options(o, bank);
-  models::LocalizerTrainer trainer(run, bank, device, !o.no_cuda_graph);
-  models::LocalizerPredictor predictor(run.model, 250, device);
+// Trains `run` with `Trainer` into `dir` (or resumes it), then scores the best checkpoint on
+// the test split with test(started); returns the exit code.
+template <class Trainer, class Run, class TestFn>
+int train_and_test(const Options& o, const Run& run, locdet::Device device, locdet::RunDir& dir,
+                   const locdet::data::DigitBank& bank, const char* argv0, TestFn&& test) {
+  Trainer trainer(run, bank, device, !o.no_cuda_graph);
   if (!o.resume) dir.write_json("config.json", run.to_json());
   print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
               trainer.executor().mode());
-
-  TrainingTask task = make_training_task("localize", run, trainer);
-  task.train_record = [&] {
-    nlohmann::json r = trainer.read_losses();
-    r.update(trainer.read_batch_metrics());
-    r["lr"] = trainer.read_lr();
-    return r;
-  };
-  task.progress_text = [](const nlohmann::json& r) {
-    char text[128];
-    std::snprintf(text, sizeof(text), "loss %.4f acc %.1f%% iou %.3f", r["loss"].get<double>(),
-                  100.0 * r["accuracy"].get<double>(), r["mean_iou"].get<double>());
-    return std::string(text);
-  };
-  task.validate = [&] {
-    predictor.copy_weights_from(trainer.executor());
-    std::vector<models::SampleResult> shown;  // the first 16 scenes, drawn for TensorBoard
-    const auto val = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kVal,
-                                                run.data_seed, run.val_count, 16, &shown);
-    models::write_localizer_overlay(dir.file("overlays/val.png"), shown, run.preset.height, run.preset.width);
-    dir.log_image("val/overlay", dir.file("overlays/val.png"), trainer.steps_done());
-    nlohmann::json r = {{"accuracy", val.accuracy},
-                        {"mean_iou", val.mean_iou},
-                        {"performance", val.performance},
-                        {"presence_accuracy", val.presence_accuracy},
-                        {"score", val.performance}};
-    char text[128];
-    std::snprintf(text, sizeof(text), "accuracy %.2f%% mean IoU %.4f performance %.4f", 100.0 * val.accuracy,
-                  val.mean_iou, val.performance);
-    return std::make_pair(r, std::string(text));
-  };
   const auto started = std::chrono::steady_clock::now();
-  if (int code = run_training_loop(task, dir, o.out, o.resume, o.log_every, started)) return code;
-
-  // The test split, with the best checkpoint.
-  predictor.load_checkpoint(dir.best_checkpoint());
-  std::vector<models::SampleResult> samples;
-  const auto test = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kTest,
-                                               run.data_seed, o.test_count, 48, &samples);
-  write_test_report(dir, test.to_json(), run.preset.name, started);
-  models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
-                                  run.preset.width);
-  std::printf(
-      "test (%lld scenes): accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n",
-      static_cast<long long>(test.images), 100.0 * test.accuracy, test.mean_iou, test.performance,
-      100.0 * test.presence_accuracy);
+  if (int code = train_until_done(trainer, dir, o, run.patience, argv0)) return code;
+  test(started);
   std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
               dir.file("overlays/test.png").c_str());
   return 0;
+}
+
+int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir,
+                    const locdet::data::DigitBank& bank, const char* argv0) {
+  const models::LocalizerRun run = o.resume ? models::LocalizerRun::from_json(dir.read_json("config.json"))
+                                            : localizer_run_from_options(o, bank);
+  return train_and_test<models::LocalizerTrainer>(o, run, device, dir, bank, argv0, [&](auto started) {
+    models::LocalizerPredictor predictor(run.model, 250, device);
+    predictor.load_checkpoint(dir.best_checkpoint());
+    std::vector<models::SampleResult> samples;
+    const auto test = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kTest,
+                                                 run.data_seed, o.test_count, 48, &samples);
+    write_test_report(dir, test.to_json(), run.preset.name, started);
+    models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
+                                    run.preset.width);
+    std::printf(
+        "test (%lld scenes): accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n",
+        static_cast<long long>(test.images), 100.0 * test.accuracy, test.mean_iou, test.performance,
+        100.0 * test.presence_accuracy);
+  });
 }
 
 // ---- detector ----------------------------------------------------------------------------------
@@ -402,61 +223,23 @@ void print_detection(const char* what, const models::DetectionEvaluation& e) {
 }
 
 int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
-                   const locdet::data::DigitBank& bank) {
+                   const locdet::data::DigitBank& bank, const char* argv0) {
   const models::DetectorRun run = o.resume ? models::DetectorRun::from_json(dir.read_json("config.json"))
                                            : detector_run_from_options(o, bank);
-  models::DetectorTrainer trainer(run, bank, device, !o.no_cuda_graph);
-  models::DetectorPredictor predictor(run.model, 250, device);
-  if (!o.resume) dir.write_json("config.json", run.to_json());
-  print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
-              trainer.executor().mode());
-
-  TrainingTask task = make_training_task("detect", run, trainer);
-  task.train_record = [&] {
-    nlohmann::json r = trainer.read_losses();
-    r["lr"] = trainer.read_lr();
-    return r;
-  };
-  task.progress_text = [](const nlohmann::json& r) {
-    char text[128];
-    std::snprintf(text, sizeof(text), "loss %.4f cls %.4f box %.4f pos/img %.1f", r["loss"].get<double>(),
-                  r["class_loss"].get<double>(), r["box_loss"].get<double>(),
-                  r["positives_per_image"].get<double>());
-    return std::string(text);
-  };
-  task.validate = [&] {
-    predictor.copy_weights_from(trainer.executor());
-    std::vector<models::DetectionSample> shown;  // the first 16 scenes, drawn for TensorBoard
-    const auto val = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kVal,
-                                               run.data_seed, run.val_count, 16, &shown);
-    models::write_detector_overlay(dir.file("overlays/val.png"), shown, run.preset.height, run.preset.width);
-    dir.log_image("val/overlay", dir.file("overlays/val.png"), trainer.steps_done());
-    nlohmann::json r = {{"map", val.coco.map},
-                        {"map50", val.coco.map50},
-                        {"map75", val.coco.map75},
-                        {"ar100", val.coco.ar100},
-                        {"score", val.coco.map}};
-    char text[128];
-    std::snprintf(text, sizeof(text), "AP@[.5:.95] %.4f AP50 %.4f AP75 %.4f AR@100 %.4f", val.coco.map,
-                  val.coco.map50, val.coco.map75, val.coco.ar100);
-    return std::make_pair(r, std::string(text));
-  };
-  const auto started = std::chrono::steady_clock::now();
-  if (int code = run_training_loop(task, dir, o.out, o.resume, o.log_every, started)) return code;
-
-  predictor.load_checkpoint(dir.best_checkpoint());
-  std::vector<models::DetectionSample> samples;
-  const auto test = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kTest,
-                                              run.data_seed, o.test_count, 48, &samples);
-  write_test_report(dir, test.to_json(), run.preset.name, started);
-  models::write_detector_overlay(dir.file("overlays/test.png"), samples, run.preset.height, run.preset.width);
-  print_detection("test", test);
-  std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
-              dir.file("overlays/test.png").c_str());
-  return 0;
+  return train_and_test<models::DetectorTrainer>(o, run, device, dir, bank, argv0, [&](auto started) {
+    models::DetectorPredictor predictor(run.model, 250, device);
+    predictor.load_checkpoint(dir.best_checkpoint());
+    std::vector<models::DetectionSample> samples;
+    const auto test = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kTest,
+                                                run.data_seed, o.test_count, 48, &samples);
+    write_test_report(dir, test.to_json(), run.preset.name, started);
+    models::write_detector_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
+                                   run.preset.width);
+    print_detection("test", test);
+  });
 }
 
-int train(Options o, const CLI::App& app) {
+int train(Options o, const CLI::App& app, const char* argv0) {
   check_resume_flags(o, app);
   auto check_task = [&] {
     if (o.task != "localize" && o.task != "detect")
@@ -468,13 +251,14 @@ int train(Options o, const CLI::App& app) {
   if (o.resume) o.task = dir.read_json("config.json").at("task").get<std::string>();
   check_task();
   const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(o.mnist));
-  return o.task == "detect" ? train_detector(o, device, dir, bank) : train_localizer(o, device, dir, bank);
+  return o.task == "detect" ? train_detector(o, device, dir, bank, argv0)
+                            : train_localizer(o, device, dir, bank, argv0);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  locdet::apply_openmp_defaults(argv);  // may re-execute once: engine/core/openmp_defaults.h
+  locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   CLI::App app{
       "Train a digit localizer or detector on augmented MNIST scenes (on the GPU when there is one)"};
   Options o;
@@ -524,7 +308,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     LOCDET_CHECK(o.log_every >= 1, "--log-every must be >= 1");
-    return train(o, app);
+    return train(o, app, argv[0]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_gpu: error: %s\n", e.what());
     return 1;

@@ -15,14 +15,22 @@ find_package(BLAS REQUIRED)
 find_path(STB_INCLUDE_DIR stb_image_write.h PATH_SUFFIXES stb REQUIRED
   HINTS /usr/include/stb)
 
-add_library(locdet_deps INTERFACE)
-add_library(locdet::deps ALIAS locdet_deps)
-target_include_directories(locdet_deps SYSTEM INTERFACE ${STB_INCLUDE_DIR})
-target_link_libraries(locdet_deps INTERFACE
-  OpenMP::OpenMP_CXX nlohmann_json::nlohmann_json ZLIB::ZLIB ${BLAS_LIBRARIES} Threads::Threads)
+# What each layer brings in (CMakeLists.txt links them to the layers).
+add_library(locdet_base_deps INTERFACE)
+add_library(locdet::base_deps ALIAS locdet_base_deps)
+target_link_libraries(locdet_base_deps INTERFACE Threads::Threads)
+
+add_library(locdet_cpu_kernel_deps INTERFACE)
+add_library(locdet::cpu_kernel_deps ALIAS locdet_cpu_kernel_deps)
+target_link_libraries(locdet_cpu_kernel_deps INTERFACE OpenMP::OpenMP_CXX ${BLAS_LIBRARIES})
 if(LOCDET_STATIC_DEPS)
-  target_link_libraries(locdet_deps INTERFACE gfortran)
+  target_link_libraries(locdet_cpu_kernel_deps INTERFACE gfortran)
 endif()
+
+add_library(locdet_engine_deps INTERFACE)
+add_library(locdet::engine_deps ALIAS locdet_engine_deps)
+target_include_directories(locdet_engine_deps SYSTEM INTERFACE ${STB_INCLUDE_DIR})
+target_link_libraries(locdet_engine_deps INTERFACE nlohmann_json::nlohmann_json)
 
 if(LOCDET_CUDA)
   find_package(CUDAToolkit REQUIRED)
@@ -34,14 +42,16 @@ if(LOCDET_CUDA)
     HINTS ${CUDNN_ROOT} $ENV{CUDNN_ROOT} ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}
     PATH_SUFFIXES lib lib64 REQUIRED)
   message(STATUS "cuDNN: ${CUDNN_LIBRARY}")
-  add_library(locdet_cuda_deps INTERFACE)
-  add_library(locdet::cuda_deps ALIAS locdet_cuda_deps)
-  target_include_directories(locdet_cuda_deps SYSTEM INTERFACE ${CUDNN_INCLUDE_DIR})
-  target_link_libraries(locdet_cuda_deps INTERFACE
-    CUDA::cudart CUDA::cublas ${CUDNN_LIBRARY})
+  # The base layer asks the CUDA runtime for devices and marks NVTX ranges; the CUDA kernels
+  # add cuBLAS and cuDNN.
+  target_link_libraries(locdet_base_deps INTERFACE CUDA::cudart)
   if(TARGET CUDA::nvtx3)
-    target_link_libraries(locdet_cuda_deps INTERFACE CUDA::nvtx3)
+    target_link_libraries(locdet_base_deps INTERFACE CUDA::nvtx3)
   endif()
+  add_library(locdet_cuda_kernel_deps INTERFACE)
+  add_library(locdet::cuda_kernel_deps ALIAS locdet_cuda_kernel_deps)
+  target_include_directories(locdet_cuda_kernel_deps SYSTEM INTERFACE ${CUDNN_INCLUDE_DIR})
+  target_link_libraries(locdet_cuda_kernel_deps INTERFACE CUDA::cublas ${CUDNN_LIBRARY})
 endif()
 
 find_package(GTest REQUIRED)

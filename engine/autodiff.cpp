@@ -1,6 +1,6 @@
 #include "engine/autodiff.h"
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 namespace {

@@ -7,8 +7,8 @@
 #include <sstream>
 #include <string_view>
 
-#include "engine/core/atomic_file.h"
-#include "engine/core/error.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 namespace {

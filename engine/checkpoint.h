@@ -2,7 +2,7 @@
 //   8-byte little-endian header length N, N bytes of JSON
 //   {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ...,
 //    "__metadata__": {"key": "value"}}, then the raw little-endian data.
-// Files are written atomically (engine/core/atomic_file.h). Reading validates everything
+// Files are written atomically (kernels/base/atomic_file.h). Reading validates everything
 // (length, JSON, dtypes, shapes vs byte ranges, ranges inside the file and tiling it) and
 // refuses truncated or garbled files with a message naming the file and the problem.
 #pragma once

@@ -1,23 +1,13 @@
 #include "engine/executor.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <map>
 #include <random>
 
-#include "engine/core/error.h"
-#include "engine/nvtx.h"
-#include "kernels/cpu/activation.h"
-#include "kernels/cpu/batchnorm.h"
-#include "kernels/cpu/conv.h"
-#include "kernels/cpu/linear.h"
-#include "kernels/cpu/loss.h"
-#include "kernels/cpu/optim.h"
-#include "kernels/cpu/pool.h"
-#include "kernels/cpu/tensor_ops.h"
+#include "engine/backends/backend.h"
+#include "kernels/base/error.h"
+#include "kernels/base/nvtx.h"
 
 #ifdef LOCDET_WITH_CUDA
 #include <cuda_runtime_api.h>
@@ -25,309 +15,7 @@
 
 namespace locdet {
 
-Index4 broadcast_index(const Shape& out, const Shape& a, const Shape& b) {
-  Index4 d;
-  auto strides = [&](const Shape& s, int64_t* st) {
-    int64_t stride = 1;
-    for (int i = 3; i >= 0; --i) {
-      int si = s.rank - 4 + i;  // s aligned at the trailing dim
-      int64_t dim = si >= 0 ? s[si] : 1;
-      st[i] = dim == 1 ? 0 : stride;
-      stride *= dim;
-    }
-  };
-  for (int i = 0; i < 4; ++i) {
-    int oi = out.rank - 4 + i;
-    d.shape[i] = oi >= 0 ? out[oi] : 1;
-  }
-  strides(a, d.a);
-  strides(b, d.b);
-  return d;
-}
-
-void slab_dims(const Shape& s, int axis, int64_t* outer, int64_t* inner) {
-  *outer = 1;
-  *inner = 1;
-  for (int i = 0; i < axis; ++i) *outer *= s[i];
-  for (int i = axis + 1; i < s.rank; ++i) *inner *= s[i];
-}
-
 namespace {
-
-Conv2dDims conv_dims(const Shape& x, const Shape& w, const Attrs& a) {
-  Conv2dDims d;
-  d.n = static_cast<int>(x[0]), d.c = static_cast<int>(x[1]), d.h = static_cast<int>(x[2]);
-  d.w = static_cast<int>(x[3]);
-  d.k = static_cast<int>(w[0]), d.r = static_cast<int>(w[2]), d.s = static_cast<int>(w[3]);
-  d.stride = a.stride;
-  d.pad = a.pad;
-  return d;
-}
-
-BatchNormDims bn_dims(const Shape& x) {
-  int64_t hw = x.rank == 4 ? x[2] * x[3] : 1;
-  return {static_cast<int>(x[0]), static_cast<int>(x[1]), static_cast<int>(hw)};
-}
-
-Pool2dDims pool_dims(const Shape& x, const Attrs& a) {
-  return {static_cast<int>(x[0]),
-          static_cast<int>(x[1]),
-          static_cast<int>(x[2]),
-          static_cast<int>(x[3]),
-          a.kernel,
-          a.stride,
-          0};
-}
-
-template <class T>
-class CpuBackend : public Backend {
- public:
-  explicit CpuBackend(const Graph& g) : g_(g) {}
-
-  int64_t workspace_bytes(const Node& n) override {
-    if (n.op == Op::kConv2d || n.op == Op::kConv2dBackwardData || n.op == Op::kConv2dBackwardFilter) {
-      const Shape& x = n.op == Op::kConv2d ? shape(n.inputs[0]) : n.attrs.shape;
-      const Shape& w =
-          n.op == Op::kConv2dBackwardFilter ? g_.tensors()[n.outputs[0]].shape : shape(n.inputs[1]);
-      return static_cast<int64_t>(cpu::conv2d_workspace_elems(conv_dims(x, w, n.attrs)) * sizeof(T));
-    }
-    return 0;
-  }
-
-  void bind(const std::vector<Tensor>& tensors, const std::vector<std::byte*>& workspaces) override {
-    t_ = tensors;
-    ws_ = workspaces;
-  }
-
-  void run() override {
-    const auto& nodes = g_.nodes();
-    if (!profile_) {
-      for (size_t i = 0; i < nodes.size(); ++i) run_node(nodes[i], reinterpret_cast<T*>(ws_[i]));
-      return;
-    }
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      auto start = std::chrono::steady_clock::now();
-      run_node(nodes[i], reinterpret_cast<T*>(ws_[i]));
-      op_seconds_[op_name(nodes[i].op)] +=
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    }
-  }
-
-  // LOCDET_PROFILE_OPS=1: seconds per op kind, printed when the executor goes away.
-  ~CpuBackend() override {
-    for (const auto& [op, seconds] : op_seconds_)
-      std::fprintf(stderr, "op %-32s %9.4f s\n", op.c_str(), seconds);
-  }
-
-  std::string mode() const override { return sizeof(T) == 8 ? "cpu (double)" : "cpu"; }
-
- private:
-  const Shape& shape(int t) const { return g_.tensors()[t].shape; }
-  T* f(int t) const { return t_[t].as<T>(); }
-  int32_t* i32(int t) const { return t_[t].as<int32_t>(); }
-  int64_t numel(int t) const { return t_[t].numel(); }
-  static T c(float v) { return static_cast<T>(v); }
-
-  CustomCall call(const Node& n) const {
-    CustomCall cc;
-    cc.device = Device::kCpu;
-    for (int t : n.inputs) cc.inputs.push_back(t_[t]);
-    for (int t : n.outputs) cc.outputs.push_back(t_[t]);
-    return cc;
-  }
-
-  void run_node(const Node& n, T* ws) {
-    const auto& in = n.inputs;
-    const int out = n.outputs.empty() ? -1 : n.outputs[0];
-    const Attrs& a = n.attrs;
-    switch (n.op) {
-      case Op::kInput:
-        if (n.custom) {
-          LOCDET_CHECK(n.custom->cpu, "input '", n.name, "': its source '", n.custom->name,
-                       "' has no CPU launch");
-          n.custom->cpu(call(n));
-        }
-        return;
-      case Op::kParameter:
-      case Op::kState:
-      case Op::kConstant:
-      case Op::kReshape:
-        return;
-      case Op::kFill:
-        return cpu::fill<T>(numel(out), c(a.value), f(out));
-      case Op::kCopy:
-        if (t_[out].dtype == DType::kI32) return cpu::copy<int32_t>(numel(out), i32(in[0]), i32(out));
-        return cpu::copy<T>(numel(out), f(in[0]), f(out));
-      case Op::kAdd:
-      case Op::kSub:
-      case Op::kMul: {
-        BinaryKind k = n.op == Op::kAdd   ? BinaryKind::kAdd
-                       : n.op == Op::kSub ? BinaryKind::kSub
-                                          : BinaryKind::kMul;
-        return cpu::binary<T>(k, broadcast_index(shape(out), shape(in[0]), shape(in[1])), f(in[0]), f(in[1]),
-                              f(out));
-      }
-      case Op::kScale:
-        return cpu::scale<T>(numel(out), c(a.value), f(in[0]), f(out));
-      case Op::kSumTo:
-        return cpu::sum_to<T>(broadcast_index(shape(in[0]), shape(out), shape(out)), c(a.value), f(in[0]),
-                              f(out), numel(out));
-      case Op::kBroadcastTo:
-        return cpu::broadcast_to<T>(broadcast_index(shape(out), shape(in[0]), shape(in[0])), c(a.value),
-                                    f(in[0]), f(out));
-      case Op::kSigmoid:
-        return cpu::sigmoid_forward<T>(numel(out), f(in[0]), f(out));
-      case Op::kSigmoidBackward:
-        return cpu::sigmoid_backward<T>(numel(out), f(in[0]), f(in[1]), f(out));
-      case Op::kConcat: {
-        int64_t outer, inner, at = 0;
-        slab_dims(shape(out), a.axis, &outer, &inner);
-        for (int t : in) {
-          int64_t len = shape(t)[a.axis];
-          slab(t, len, 0, out, shape(out)[a.axis], at, len, outer, inner);
-          at += len;
-        }
-        return;
-      }
-      case Op::kSlice: {
-        int64_t outer, inner;
-        slab_dims(shape(in[0]), a.axis, &outer, &inner);
-        return slab(in[0], shape(in[0])[a.axis], a.start, out, a.length, 0, a.length, outer, inner);
-      }
-      case Op::kSliceBackward: {
-        int64_t outer, inner;
-        slab_dims(shape(out), a.axis, &outer, &inner);
-        cpu::fill<T>(numel(out), T(0), f(out));
-        return slab(in[0], a.length, 0, out, shape(out)[a.axis], a.start, a.length, outer, inner);
-      }
-      case Op::kConv2d:
-        return cpu::conv2d_forward<T>(conv_dims(shape(in[0]), shape(in[1]), a), f(in[0]), f(in[1]),
-                                      in.size() > 2 ? f(in[2]) : nullptr, f(out), ws);
-      case Op::kConv2dBackwardData:
-        return cpu::conv2d_backward_data<T>(conv_dims(a.shape, shape(in[1]), a), f(in[0]), f(in[1]), f(out),
-                                            ws);
-      case Op::kConv2dBackwardFilter:
-        return cpu::conv2d_backward_filter<T>(conv_dims(a.shape, shape(out), a), f(in[0]), f(in[1]), f(out),
-                                              n.outputs.size() > 1 ? f(n.outputs[1]) : nullptr, ws);
-      case Op::kBatchNormTrain:
-        return cpu::batchnorm_forward_train<T>(bn_dims(shape(in[0])), f(in[0]), f(in[1]), f(in[2]), f(out),
-                                               f(n.outputs[1]), f(n.outputs[2]), f(in[3]), f(in[4]),
-                                               c(a.momentum), c(a.eps));
-      case Op::kBatchNormEval:
-        return cpu::batchnorm_forward_eval<T>(bn_dims(shape(in[0])), f(in[0]), f(in[1]), f(in[2]), f(in[3]),
-                                              f(in[4]), c(a.eps), f(out));
-      case Op::kBatchNormBackward:
-        return cpu::batchnorm_backward<T>(bn_dims(shape(in[0])), f(in[0]), f(in[1]), f(in[2]), f(in[3]),
-                                          f(in[4]), f(out), f(n.outputs[1]), f(n.outputs[2]));
-      case Op::kRelu:
-        return cpu::relu_forward<T>(numel(out), f(in[0]), f(out));
-      case Op::kReluBackward:
-        return cpu::relu_backward<T>(numel(out), f(in[0]), f(in[1]), f(out));
-      case Op::kLeakyRelu:
-        return cpu::leaky_relu_forward<T>(numel(out), f(in[0]), f(out), c(a.value));
-      case Op::kLeakyReluBackward:
-        return cpu::leaky_relu_backward<T>(numel(out), f(in[0]), f(in[1]), f(out), c(a.value));
-      case Op::kSilu:
-        return cpu::silu_forward<T>(numel(out), f(in[0]), f(out));
-      case Op::kSiluBackward:
-        return cpu::silu_backward<T>(numel(out), f(in[0]), f(in[1]), f(out));
-      case Op::kMaxPool2d:
-        return cpu::maxpool2d_forward<T>(pool_dims(shape(in[0]), a), f(in[0]), f(out), i32(n.outputs[1]));
-      case Op::kMaxPool2dBackward:
-        return cpu::maxpool2d_backward<T>(pool_dims(a.shape, a), f(in[0]), i32(in[1]), f(out));
-      case Op::kGlobalAvgPool: {
-        const Shape& x = shape(in[0]);
-        return cpu::global_avgpool_forward<T>(int(x[0]), int(x[1]), int(x[2] * x[3]), f(in[0]), f(out));
-      }
-      case Op::kGlobalAvgPoolBackward: {
-        const Shape& x = shape(out);
-        return cpu::global_avgpool_backward<T>(int(x[0]), int(x[1]), int(x[2] * x[3]), f(in[0]), f(out));
-      }
-      case Op::kLinear: {
-        const Shape &x = shape(in[0]), &w = shape(in[1]);
-        return cpu::linear_forward<T>(int(x[0]), int(x[1]), int(w[0]), f(in[0]), f(in[1]),
-                                      in.size() > 2 ? f(in[2]) : nullptr, f(out));
-      }
-      case Op::kLinearBackward: {
-        const Shape &x = shape(in[0]), &w = shape(in[1]);
-        bool has_dx = a.kernel == 1;
-        bool has_db = n.outputs.size() - 1 - (has_dx ? 1 : 0) == 1;
-        return cpu::linear_backward<T>(int(x[0]), int(x[1]), int(w[0]), f(in[0]), f(in[1]), f(in[2]),
-                                       has_dx ? f(n.outputs.back()) : nullptr, f(out),
-                                       has_db ? f(n.outputs[1]) : nullptr);
-      }
-      case Op::kSoftmaxCrossEntropy: {
-        const Shape& l = shape(in[0]);
-        return cpu::softmax_cross_entropy_forward<T>(int(l[0]), int(l[1]), f(in[0]), i32(in[1]),
-                                                     c(a.smoothing), f(out));
-      }
-      case Op::kSoftmaxCrossEntropyBackward: {
-        const Shape& l = shape(in[0]);
-        return cpu::softmax_cross_entropy_backward<T>(int(l[0]), int(l[1]), f(in[0]), i32(in[1]),
-                                                      c(a.smoothing), f(in[2]), f(out));
-      }
-      case Op::kBceWithLogits:
-        return cpu::bce_with_logits_forward<T>(numel(out), f(in[0]), f(in[1]), f(out));
-      case Op::kBceWithLogitsBackward:
-        return cpu::bce_with_logits_backward<T>(numel(out), f(in[0]), f(in[1]), f(in[2]), f(out));
-      case Op::kSigmoidFocal:
-        return cpu::sigmoid_focal_forward<T>(numel(out), f(in[0]), f(in[1]), c(a.alpha), c(a.gamma), f(out));
-      case Op::kSigmoidFocalBackward:
-        return cpu::sigmoid_focal_backward<T>(numel(out), f(in[0]), f(in[1]), c(a.alpha), c(a.gamma),
-                                              f(in[2]), f(out));
-      case Op::kMse:
-        return cpu::mse_forward<T>(numel(out), f(in[0]), f(in[1]), f(out));
-      case Op::kMseBackward:
-        return cpu::mse_backward<T>(numel(out), f(in[0]), f(in[1]), f(in[2]), f(out));
-      case Op::kL1:
-        return cpu::l1_forward<T>(numel(out), f(in[0]), f(in[1]), f(out));
-      case Op::kL1Backward:
-        return cpu::l1_backward<T>(numel(out), f(in[0]), f(in[1]), f(in[2]), f(out));
-      case Op::kSmoothL1:
-        return cpu::smooth_l1_forward<T>(numel(out), f(in[0]), f(in[1]), c(a.beta), f(out));
-      case Op::kSmoothL1Backward:
-        return cpu::smooth_l1_backward<T>(numel(out), f(in[0]), f(in[1]), c(a.beta), f(in[2]), f(out));
-      case Op::kLrSchedule:
-      case Op::kAdamW:
-      case Op::kSgd:
-        return run_optimizer(n);
-      case Op::kCustom:
-        LOCDET_CHECK(n.custom->cpu, "custom op '", n.name, "' has no CPU implementation");
-        return n.custom->cpu(call(n));
-    }
-  }
-
-  void slab(int src, int64_t src_len, int64_t src_start, int dst, int64_t dst_len, int64_t dst_start,
-            int64_t len, int64_t outer, int64_t inner) {
-    if (t_[src].dtype == DType::kI32)
-      return cpu::copy_slab<int32_t>(outer, inner, i32(src), src_len, src_start, i32(dst), dst_len, dst_start,
-                                     len);
-    cpu::copy_slab<T>(outer, inner, f(src), src_len, src_start, f(dst), dst_len, dst_start, len);
-  }
-
-  void run_optimizer(const Node& n) {
-    if constexpr (sizeof(T) != sizeof(float)) {
-      fail("optimizer op '", n.name,
-           "' runs in float only; cpu_double is for gradient checks of graphs without an optimizer");
-    } else {
-      const auto& in = n.inputs;
-      const OptimizerConfig& o = n.attrs.optim;
-      if (n.op == Op::kLrSchedule)
-        return cpu::lr_schedule_step(o.schedule, t_[in[0]].as<int64_t>(), f(in[1]));
-      if (n.op == Op::kAdamW)
-        return cpu::adamw_step(numel(in[0]), f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(in[4]), o.adamw,
-                               f(in[5]), t_[in[6]].as<int64_t>());
-      cpu::sgd_step(numel(in[0]), f(in[0]), f(in[1]), f(in[2]), f(in[3]), o.momentum, o.nesterov,
-                    o.sgd_weight_decay, f(in[4]));
-    }
-  }
-
-  const Graph& g_;
-  std::vector<Tensor> t_;
-  std::vector<std::byte*> ws_;
-  const bool profile_ = std::getenv("LOCDET_PROFILE_OPS") != nullptr;
-  std::map<std::string, double> op_seconds_;
-};
 
 uint64_t fnv1a(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
@@ -337,20 +25,9 @@ uint64_t fnv1a(const std::string& s) {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(const Graph& g, bool use_double) {
-  if (use_double) return std::make_unique<CpuBackend<double>>(g);
-  return std::make_unique<CpuBackend<float>>(g);
-}
-
 bool backend_supports(Op op, Device device) {
-  if (device == Device::kCpu) return true;
-#ifdef LOCDET_WITH_CUDA
   (void)op;
-  return true;
-#else
-  (void)op;
-  return false;
-#endif
+  return device == Device::kCpu || cuda_built();
 }
 
 Executor::Executor(Graph graph, ExecutorOptions options) : graph_(std::move(graph)), options_(options) {
@@ -471,6 +148,14 @@ void Executor::init_parameters(uint64_t seed) {
     }
     from_host_f32(v, tensors_[t]);
   }
+}
+
+std::string Executor::mode() const {
+  return backend_->mode();
+}
+
+void Executor::synchronize() {
+  backend_->synchronize();
 }
 
 void Executor::step() {

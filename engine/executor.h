@@ -27,21 +27,7 @@ struct ExecutorOptions {
   uint64_t seed = 1;        // parameter initialization
 };
 
-// A backend runs the nodes; the Executor owns the graph, plan and arena.
-class Backend {
- public:
-  virtual ~Backend() = default;
-  // Scratch the node needs (asked once per node, before planning; may set up cuDNN plans).
-  virtual int64_t workspace_bytes(const Node& node) = 0;
-  virtual void bind(const std::vector<Tensor>& tensors, const std::vector<std::byte*>& workspaces) = 0;
-  virtual void run() = 0;
-  virtual void synchronize() {}
-  // "captured CUDA graph (N nodes)" / "eager" ...
-  virtual std::string mode() const = 0;
-};
-
-// Whether `device`'s backend implements `op`: a backend that cannot run an op says so.
-bool backend_supports(Op op, Device device);
+class Backend;  // engine/backends/backend.h
 
 class Executor {
  public:
@@ -54,7 +40,7 @@ class Executor {
   const Graph& graph() const { return graph_; }
   const Plan& plan() const { return plan_; }
   const ExecutorOptions& options() const { return options_; }
-  std::string mode() const { return backend_->mode(); }
+  std::string mode() const;  // the backend's: "cpu", "cuda graph (captured)", ...
 
   Tensor tensor(Value v) const;
   Tensor tensor(const std::string& name) const { return tensor(graph_.find(name)); }
@@ -69,7 +55,7 @@ class Executor {
   // Every persistent tensor of this graph (parameters, batch-norm statistics) from the
   // same-named tensor of `from`: an inference graph taking a training graph's weights.
   void copy_persistent_state_from(const Executor& from);
-  void synchronize() { backend_->synchronize(); }
+  void synchronize();
 
   // Re-initializes parameters and state with `seed` (Kaiming/Xavier uniform, zeros, ones).
   void init_parameters(uint64_t seed);
@@ -84,12 +70,6 @@ class Executor {
   std::vector<Tensor> tensors_;
 };
 
-std::unique_ptr<Backend> make_cpu_backend(const Graph& g, bool use_double);
-#ifdef LOCDET_WITH_CUDA
-std::unique_ptr<Backend> make_cuda_backend(const Graph& g,
-                                           bool use_cuda_graph);  // kernels/cuda/executor_cuda.cpp
-#endif
-
 // Device memory check at plan time. The arena holds a part that does not depend on the
 // batch (parameters, state, optimizer state: `fixed_bytes`) and activations, gradients of
 // activations and workspaces, which grow about linearly with the batch. Returns "" when
@@ -101,11 +81,5 @@ std::string device_memory_shortfall(int64_t needed_bytes, int64_t free_bytes, in
 int64_t largest_batch_that_fits(int64_t needed_bytes, int64_t free_bytes, int64_t fixed_bytes, int64_t batch);
 // Bytes left for the CUDA context, cuDNN/cuBLAS handles and allocator slack.
 constexpr int64_t kDeviceMemoryHeadroom = int64_t{256} << 20;
-
-// Helpers shared by the backends.
-struct Index4;
-Index4 broadcast_index(const Shape& out, const Shape& a, const Shape& b);
-// The slab view [outer, len, inner] of a shape around `axis`.
-void slab_dims(const Shape& s, int axis, int64_t* outer, int64_t* inner);
 
 }  // namespace locdet

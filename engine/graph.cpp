@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 
@@ -11,7 +11,7 @@ const char* op_name(Op op) {
 #define LOCDET_OP(name, str, inplace) \
   case Op::k##name:                   \
     return str;
-#include "kernels/ops.def"
+#include "engine/ops.def"
 #undef LOCDET_OP
   }
   return "?";
@@ -22,7 +22,7 @@ int op_inplace_input(Op op) {
 #define LOCDET_OP(name, str, inplace) \
   case Op::k##name:                   \
     return inplace;
-#include "kernels/ops.def"
+#include "engine/ops.def"
 #undef LOCDET_OP
   }
   return -1;

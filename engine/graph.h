@@ -18,17 +18,18 @@
 #include <vector>
 
 #include "engine/tensor.h"
-#include "kernels/cpu/optim.h"
+#include "kernels/common/optim_math.h"
+#include "kernels/common/schedule.h"
 
 namespace locdet {
 
 enum class Op {
 #define LOCDET_OP(name, str, inplace) k##name,
-#include "kernels/ops.def"
+#include "engine/ops.def"
 #undef LOCDET_OP
 };
 const char* op_name(Op op);
-int op_inplace_input(Op op);  // see kernels/ops.def
+int op_inplace_input(Op op);  // see engine/ops.def
 
 enum class Role { kInput, kParameter, kState, kConstant, kActivation, kGradient, kOptimizerState };
 const char* role_name(Role role);

@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/nonfinite.h"
 #ifdef LOCDET_WITH_CUDA
 #include "kernels/cuda/nonfinite.h"

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "engine/core/error.h"
 #include "engine/executor.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #ifdef LOCDET_WITH_CUDA
 #include <cuda_runtime_api.h>
 #endif

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/core/device.h"
+#include "kernels/base/device.h"
 
 namespace locdet {
 
@@ -68,6 +68,17 @@ struct Tensor {
     return reinterpret_cast<T*>(data);
   }
 };
+
+// Calls fn(T{}) with T the real type a float tensor is held in: double in a cpu_double
+// executor (gradient checks), else float. For CPU ops templated on T.
+template <typename Fn>
+void with_real(const Tensor& t, Fn&& fn) {
+  if (t.dtype == DType::kF64) {
+    fn(double{});
+  } else {
+    fn(float{});
+  }
+}
 
 // Explicit copies between a tensor (host or device) and host vectors. Device copies
 // synchronize the whole device around the copy, so they see every finished step on any

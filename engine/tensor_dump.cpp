@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 

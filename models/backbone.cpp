@@ -1,6 +1,6 @@
 #include "models/backbone.h"
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet::models {
 

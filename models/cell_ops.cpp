@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/box_loss.h"
 #include "kernels/cpu/layout.h"
 #include "kernels/cpu/localizer_targets.h"
@@ -15,16 +15,6 @@
 namespace locdet::models {
 
 namespace {
-
-// Calls fn(T{}) with T the real type the CPU executor holds float tensors in.
-template <typename Fn>
-void with_real(const Tensor& t, Fn&& fn) {
-  if (t.dtype == DType::kF64) {
-    fn(double{});
-  } else {
-    fn(float{});
-  }
-}
 
 #if defined(LOCDET_WITH_CUDA)
 cudaStream_t stream_of(const CustomCall& c) {

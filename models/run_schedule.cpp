@@ -4,7 +4,9 @@
 #include <cmath>
 #include <utility>
 
-#include "engine/core/error.h"
+#include "engine/checkpoint.h"
+#include "engine/train/training_loop.h"
+#include "kernels/base/error.h"
 
 namespace locdet::models {
 
@@ -67,6 +69,35 @@ void RunSchedule::validate_schedule() const {
   LOCDET_CHECK(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
   LOCDET_CHECK(val_count >= 0, "--val-count must be >= 0, got ", val_count);
   LOCDET_CHECK(patience >= 0, "--patience must be >= 0 (0: off), got ", patience);
+}
+
+namespace {
+
+std::map<std::string, std::string> locdet_metadata(const std::string& path) {
+  SafeTensorsFile file = read_safetensors(path);
+  LOCDET_CHECK(
+      file.metadata.count(kMetaTask) && file.metadata.count(kMetaRun), "'", path,
+      "' is a safetensors file without locdet's run metadata; pass a checkpoint written by train_gpu");
+  return std::move(file.metadata);
+}
+
+}  // namespace
+
+std::string read_checkpoint_task(const std::string& path) {
+  return locdet_metadata(path).at(kMetaTask);
+}
+
+nlohmann::json read_checkpoint_run(const std::string& path, const std::string& task,
+                                   const std::string& command_hint) {
+  const auto metadata = locdet_metadata(path);
+  const std::string& found = metadata.at(kMetaTask);
+  LOCDET_CHECK(found == task, "'", path, "' is a checkpoint of a '", found, "' model; this needs ",
+               command_hint);
+  try {
+    return nlohmann::json::parse(metadata.at(kMetaRun));
+  } catch (const nlohmann::json::exception& e) {
+    fail("'", path, "' has unreadable run metadata (", e.what(), ")");
+  }
 }
 
 }  // namespace locdet::models

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/core/error.h"
-#include "engine/data/scene.h"
 #include "engine/graph.h"
+#include "kernels/base/error.h"
+#include "models/digits/scene.h"
 
 namespace locdet::models {
 
@@ -42,6 +42,15 @@ struct RunSchedule {
   void schedule_from_json(const nlohmann::json& j);  // throws nlohmann exceptions on bad input
   void validate_schedule() const;                    // throws locdet::Error naming the flag
 };
+
+// The task a checkpoint was trained for ("localize" | "detect"); throws when the file is not a
+// locdet checkpoint.
+std::string read_checkpoint_task(const std::string& path);
+// The run configuration a checkpoint carries (its metadata), so that a checkpoint alone rebuilds
+// its model; throws when it was trained for another task than `task` (`command_hint` says how
+// to train one).
+nlohmann::json read_checkpoint_run(const std::string& path, const std::string& task,
+                                   const std::string& command_hint);
 
 template <class Run>
 Run RunSchedule::from_json_as(const nlohmann::json& j, const char* task) {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/common/localizer_targets.h"
 #if defined(LOCDET_WITH_CUDA)
 #include "kernels/cuda/scene.h"

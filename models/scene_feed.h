@@ -8,8 +8,8 @@
 
 #include <memory>
 
-#include "engine/data/scene.h"
 #include "engine/graph.h"
+#include "models/digits/scene.h"
 
 namespace locdet::models {
 

@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/anchor_match.h"
 
 namespace locdet::cpu {

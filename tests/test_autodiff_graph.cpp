@@ -9,8 +9,8 @@
 #include <random>
 
 #include "engine/autodiff.h"
-#include "engine/core/error.h"
 #include "engine/executor.h"
+#include "kernels/base/error.h"
 #include "tests/graph_grad_check.h"
 
 namespace locdet {

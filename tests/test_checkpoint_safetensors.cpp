@@ -9,9 +9,9 @@
 
 #include "engine/autodiff.h"
 #include "engine/checkpoint.h"
-#include "engine/core/atomic_file.h"
-#include "engine/core/error.h"
 #include "engine/optim.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 namespace {

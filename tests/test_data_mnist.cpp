@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/core/error.h"
-#include "engine/data/mnist.h"
+#include "kernels/base/error.h"
+#include "models/digits/mnist.h"
 
 namespace locdet::data {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "engine/core/device.h"
-#include "engine/core/error.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <string>
 
-#include "engine/core/error.h"
 #include "engine/eval/coco.h"
+#include "kernels/base/error.h"
 #include "tests/test_paths.h"
 
 namespace locdet::eval {

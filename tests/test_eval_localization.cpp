@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "engine/core/error.h"
-#include "engine/eval/localization.h"
+#include "kernels/base/error.h"
+#include "models/digits/localization_eval.h"
 
 namespace locdet::eval {
 namespace {

@@ -1,8 +1,8 @@
 // Builder shape inference and the errors a model author sees.
 #include <gtest/gtest.h>
 
-#include "engine/core/error.h"
 #include "engine/graph.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 namespace {

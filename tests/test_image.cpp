@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/core/error.h"
 #include "engine/io/image.h"
+#include "kernels/base/error.h"
 
 namespace {
 

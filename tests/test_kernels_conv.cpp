@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/conv.h"
 #include "tests/grad_check.h"
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/common/loss_math.h"
 #include "kernels/cpu/loss.h"
 #include "tests/grad_check.h"

@@ -8,14 +8,17 @@
 
 #include "engine/autodiff.h"
 #include "engine/checkpoint.h"
-#include "engine/core/error.h"
-#include "engine/data/mnist.h"
-#include "engine/data/scene.h"
 #include "engine/executor.h"
 #include "engine/optim.h"
+#include "kernels/base/error.h"
 #include "kernels/common/box.h"
-#include "models/localizer.h"
-#include "models/localizer_task.h"
+#include "models/digits/mnist.h"
+#include "models/digits/scene.h"
+#include "models/localizer/model.h"
+#include "models/localizer/predictor.h"
+#include "models/localizer/report.h"
+#include "models/localizer/run.h"
+#include "models/localizer/trainer.h"
 #include "tests/graph_grad_check.h"
 
 namespace locdet {

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet::test {
 

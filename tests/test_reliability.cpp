@@ -11,15 +11,18 @@
 #include <sstream>
 
 #include "engine/checkpoint.h"
-#include "engine/core/atomic_file.h"
-#include "engine/core/error.h"
-#include "engine/data/mnist.h"
-#include "engine/data/scene.h"
 #include "engine/executor.h"
 #include "engine/io/image.h"
 #include "engine/nonfinite.h"
 #include "engine/train/run_dir.h"
-#include "models/localizer_task.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/error.h"
+#include "models/digits/mnist.h"
+#include "models/digits/scene.h"
+#include "models/localizer/predictor.h"
+#include "models/localizer/report.h"
+#include "models/localizer/run.h"
+#include "models/localizer/trainer.h"
 #include "test_paths.h"
 #include "test_scene_helpers.h"
 
@@ -123,13 +126,12 @@ TEST(NonfiniteFlag, LocalizerTrainerSeesABlownUpRun) {
   run.warmup_steps = 0;
   models::LocalizerTrainer good(run, bank, Device::kCpu);
   for (int i = 0; i < 3; ++i) good.step();
-  EXPECT_FALSE(good.nonfinite_seen());
+  EXPECT_EQ(good.nonfinite_what(), "");
 
   run.lr = 1e30f;  // the first update makes the weights ~1e30; the next forward overflows
   models::LocalizerTrainer bad(run, bank, Device::kCpu);
-  for (int i = 0; i < 4 && !bad.nonfinite_seen(); ++i) bad.step();
-  EXPECT_TRUE(bad.nonfinite_seen());
-  EXPECT_NE(bad.nonfinite_what(), "nothing");
+  for (int i = 0; i < 4 && bad.nonfinite_what().empty(); ++i) bad.step();
+  EXPECT_NE(bad.nonfinite_what(), "");
 }
 
 // ---- out of GPU memory at plan time (the message is a pure function: tested on the CPU) ----
@@ -160,21 +162,19 @@ TEST(DeviceMemory, ShortfallMessageNamesNeededFreeAndABatchThatFits) {
 TEST_F(Reliability, CheckpointOfAnotherModelIsRefusedByName) {
   // What a detector (or any other model's) checkpoint looks like to a localizer command.
   SafeTensorsFile other;
-  other.metadata = {{models::kMetaTask, "detect"}, {models::kMetaRun, "{}"}};
+  other.metadata = {{kMetaTask, "detect"}, {kMetaRun, "{}"}};
   SafeTensor t;
   t.shape = {1};
   t.data.resize(4);
   other.tensors["head.weight"] = t;
   const std::string detector = (dir_ / "detector.safetensors").string();
   write_safetensors(detector, other);
-  expect_error_containing([&] { models::read_run_from_checkpoint(detector); },
-                          {"'detect' model", "localizer"});
+  expect_error_containing([&] { models::read_localizer_run(detector); }, {"'detect' model", "localizer"});
 
   other.metadata.clear();
   const std::string plain = (dir_ / "plain.safetensors").string();
   write_safetensors(plain, other);
-  expect_error_containing([&] { models::read_run_from_checkpoint(plain); },
-                          {"without locdet's run metadata"});
+  expect_error_containing([&] { models::read_localizer_run(plain); }, {"without locdet's run metadata"});
 
   // A localizer of another width: strict and non-strict loads list the shape mismatches.
   const data::DigitBank bank = test::synthetic_bank();

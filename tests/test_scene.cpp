@@ -13,10 +13,10 @@
 #include <numeric>
 #include <random>
 
-#include "engine/core/error.h"
-#include "engine/data/export.h"
-#include "engine/data/scene.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/scene.h"
+#include "models/digits/export.h"
+#include "models/digits/scene.h"
 #include "tests/test_scene_helpers.h"
 
 namespace {

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine/data/mnist.h"
-#include "engine/data/scene.h"
+#include "models/digits/mnist.h"
+#include "models/digits/scene.h"
 
 namespace locdet::test {
 

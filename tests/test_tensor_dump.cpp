@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "engine/tensor_dump.h"
 
 namespace locdet {

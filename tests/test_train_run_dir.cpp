@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/core/error.h"
 #include "engine/train/run_dir.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 namespace {

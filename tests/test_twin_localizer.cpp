@@ -24,8 +24,11 @@
 #include "engine/autodiff.h"
 #include "engine/checkpoint.h"
 #include "engine/executor.h"
-#include "models/localizer.h"
-#include "models/localizer_task.h"
+#include "models/localizer/model.h"
+#include "models/localizer/predictor.h"
+#include "models/localizer/report.h"
+#include "models/localizer/run.h"
+#include "models/localizer/trainer.h"
 #include "tests/test_paths.h"
 
 namespace locdet {

@@ -8,9 +8,12 @@
 #include <string>
 
 #include "apps/bench/registry.h"
-#include "engine/core/error.h"
-#include "engine/data/mnist.h"
-#include "models/localizer_task.h"
+#include "kernels/base/error.h"
+#include "models/digits/mnist.h"
+#include "models/localizer/predictor.h"
+#include "models/localizer/report.h"
+#include "models/localizer/run.h"
+#include "models/localizer/trainer.h"
 
 namespace locdet {
 namespace {

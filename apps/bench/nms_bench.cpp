@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "apps/bench/registry.h"
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/nms.h"
 #ifdef LOCDET_WITH_CUDA
 #include <cuda_runtime_api.h>

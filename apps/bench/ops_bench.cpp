@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "apps/bench/registry.h"
-#include "engine/core/device.h"
-#include "engine/core/error.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/batchnorm.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/linear.h"

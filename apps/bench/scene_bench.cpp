@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "apps/bench/registry.h"
-#include "engine/core/device.h"
-#include "engine/core/error.h"
-#include "engine/data/mnist.h"
-#include "engine/data/scene.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
+#include "models/digits/mnist.h"
+#include "models/digits/scene.h"
 #ifdef LOCDET_WITH_CUDA
 #include <cuda_runtime.h>
 

@@ -9,9 +9,9 @@
 
 #include "apps/bench/registry.h"
 #include "engine/autodiff.h"
-#include "engine/core/error.h"
 #include "engine/executor.h"
 #include "engine/optim.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 namespace {

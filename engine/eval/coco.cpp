@@ -5,7 +5,7 @@
 #include <limits>
 #include <numeric>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet::eval {
 namespace {

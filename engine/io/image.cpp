@@ -13,8 +13,8 @@
 #include <cstring>
 #include <map>
 
-#include "engine/core/atomic_file.h"
-#include "engine/core/error.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/error.h"
 
 namespace locdet::io {
 

@@ -45,7 +45,7 @@ RgbImage compose_grid(const std::vector<RgbImage>& tiles, int cols, int pad = 2,
                       Color background = {40, 40, 40});
 
 // Atomic: the file appears complete under `path` or not at all. durable = fsync too
-// (engine/core/atomic_file.h); false = temp + rename only, for bulk dataset images.
+// (kernels/base/atomic_file.h); false = temp + rename only, for bulk dataset images.
 void write_png(const std::string& path, const RgbImage& image, bool durable = true);
 void write_png_gray(const std::string& path, const float* gray, int height, int width, bool durable = true);
 

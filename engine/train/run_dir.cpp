@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/core/atomic_file.h"
-#include "engine/core/error.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 

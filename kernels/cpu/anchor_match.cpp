@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/common/anchors.h"
 #include "kernels/common/box.h"
 

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet::cpu {
 namespace {

@@ -5,11 +5,9 @@
 // (1 / sqrt(var + eps)) are what the backward needs. Sums are accumulated in double.
 #pragma once
 
-namespace locdet {
+#include "kernels/common/op_params.h"
 
-struct BatchNormDims {
-  int n, c, hw;
-};
+namespace locdet {
 
 namespace cpu {
 

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/blas.h"
 
 namespace locdet::cpu {

@@ -7,17 +7,9 @@
 
 #include <cstddef>
 
-#include "kernels/common/hostdevice.h"
+#include "kernels/common/op_params.h"
 
 namespace locdet {
-
-struct Conv2dDims {
-  int n, c, h, w;  // input
-  int k, r, s;     // output channels, filter height, filter width
-  int stride = 1, pad = 0;
-  LOCDET_HD int out_h() const { return (h + 2 * pad - r) / stride + 1; }
-  LOCDET_HD int out_w() const { return (w + 2 * pad - s) / stride + 1; }
-};
 
 namespace cpu {
 

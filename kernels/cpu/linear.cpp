@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/blas.h"
 
 namespace locdet::cpu {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/common/loss_math.h"
 
 namespace locdet::cpu {

@@ -17,16 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace locdet {
-
-struct NmsParams {
-  float score_threshold = 0.05f;
-  float iou_threshold = 0.5f;
-  int pre_nms_topk = 1000;
-  int max_det = 100;
-};
-
-}  // namespace locdet
+#include "kernels/common/op_params.h"
 
 namespace locdet::cpu {
 

@@ -7,13 +7,10 @@
 
 #include <cstdint>
 
+#include "kernels/common/optim_math.h"
 #include "kernels/common/schedule.h"
 
 namespace locdet {
-
-struct AdamWParams {
-  float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.01f;
-};
 
 namespace cpu {
 

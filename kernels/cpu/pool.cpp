@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet::cpu {
 

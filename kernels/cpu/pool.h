@@ -5,16 +5,9 @@
 
 #include <cstdint>
 
-#include "kernels/common/hostdevice.h"
+#include "kernels/common/op_params.h"
 
 namespace locdet {
-
-struct Pool2dDims {
-  int n, c, h, w;
-  int kernel, stride, pad;
-  LOCDET_HD int out_h() const { return (h + 2 * pad - kernel) / stride + 1; }
-  LOCDET_HD int out_w() const { return (w + 2 * pad - kernel) / stride + 1; }
-};
 
 namespace cpu {
 

@@ -9,10 +9,9 @@
 #include <cstdint>
 
 #include "kernels/common/index4.h"
+#include "kernels/common/op_params.h"
 
 namespace locdet {
-
-enum class BinaryKind { kAdd, kSub, kMul };
 
 namespace cpu {
 

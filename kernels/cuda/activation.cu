@@ -1,15 +1,10 @@
 #include "kernels/common/activation.h"
 #include "kernels/cuda/activation.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 
 namespace locdet::cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-unsigned blocks_for(int64_t n) {
-  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
-}
 
 // Grid-stride free: one thread per element (n < 2^31 * 256 for every tensor here). No
 // __restrict__: the planner runs these ops in place (y == x, dx == dy).
@@ -48,13 +43,13 @@ struct SiluB {
 template <class Op>
 void launch_unary(int64_t n, const float* x, float* y, Op op, cudaStream_t stream) {
   if (n <= 0) return;
-  unary_kernel<<<blocks_for(n), kThreads, 0, stream>>>(n, x, y, op);
+  unary_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, x, y, op);
   CUDA_CHECK_LAUNCH();
 }
 template <class Op>
 void launch_binary(int64_t n, const float* x, const float* dy, float* dx, Op op, cudaStream_t stream) {
   if (n <= 0) return;
-  binary_kernel<<<blocks_for(n), kThreads, 0, stream>>>(n, x, dy, dx, op);
+  binary_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, x, dy, dx, op);
   CUDA_CHECK_LAUNCH();
 }
 

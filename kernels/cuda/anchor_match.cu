@@ -2,11 +2,10 @@
 #include "kernels/common/box.h"
 #include "kernels/cuda/anchor_match.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 
 namespace locdet::cuda {
 namespace {
-
-constexpr int kThreads = 256;
 
 __global__ void generate_anchors_kernel(int64_t total, int grid_w, int num_sizes, float stride,
                                         const float* sizes, float* anchors) {
@@ -23,8 +22,8 @@ __device__ int64_t valid_gt_count(const int32_t* gt_count, int64_t b, int64_t ma
 __global__ void best_anchor_kernel(int64_t num_anchors, const float* anchors, int64_t max_gt,
                                    const float* gt_boxes, const int32_t* gt_count, int32_t* best_anchor) {
   const int64_t b = blockIdx.y, g = blockIdx.x;
-  __shared__ float s_iou[kThreads];
-  __shared__ int32_t s_arg[kThreads];
+  __shared__ float s_iou[kThreadsPerBlock];
+  __shared__ int32_t s_arg[kThreadsPerBlock];
   float best = 0.0f;
   int32_t arg = -1;
   if (g < valid_gt_count(gt_count, b, max_gt)) {
@@ -83,7 +82,7 @@ __global__ void assign_kernel(int64_t batch, int64_t num_anchors, const float* a
 }
 
 __global__ void count_positives_kernel(int64_t num_anchors, const int32_t* assigned, float* num_pos) {
-  __shared__ int s_count[kThreads];
+  __shared__ int s_count[kThreadsPerBlock];
   const int64_t b = blockIdx.x;
   int n = 0;
   for (int64_t a = threadIdx.x; a < num_anchors; a += blockDim.x) n += assigned[b * num_anchors + a] >= 0;
@@ -102,8 +101,8 @@ void generate_anchors(int grid_h, int grid_w, int num_sizes, float stride, const
                       cudaStream_t stream) {
   const int64_t total = static_cast<int64_t>(grid_h) * grid_w * num_sizes;
   if (total <= 0) return;
-  generate_anchors_kernel<<<static_cast<unsigned>((total + kThreads - 1) / kThreads), kThreads, 0, stream>>>(
-      total, grid_w, num_sizes, stride, sizes, anchors);
+  generate_anchors_kernel<<<static_cast<unsigned>((total + kThreadsPerBlock - 1) / kThreadsPerBlock),
+                            kThreadsPerBlock, 0, stream>>>(total, grid_w, num_sizes, stride, sizes, anchors);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -115,22 +114,22 @@ void match_anchors(int64_t batch, int64_t num_anchors, const float* anchors, int
   LOCDET_CHECK(batch <= 65535, "anchor matching: batch ", batch,
                " exceeds 65535 images per call (a grid y limit); split the batch");
   if (max_gt > 0) {
-    best_anchor_kernel<<<dim3(static_cast<unsigned>(max_gt), static_cast<unsigned>(batch)), kThreads, 0,
-                         stream>>>(num_anchors, anchors, max_gt, gt_boxes, gt_count, workspace);
+    best_anchor_kernel<<<dim3(static_cast<unsigned>(max_gt), static_cast<unsigned>(batch)), kThreadsPerBlock,
+                         0, stream>>>(num_anchors, anchors, max_gt, gt_boxes, gt_count, workspace);
     CUDA_CHECK_LAUNCH();
   }
   const int64_t total = batch * num_anchors;
-  assign_kernel<<<static_cast<unsigned>((total + kThreads - 1) / kThreads), kThreads, 0, stream>>>(
-      batch, num_anchors, anchors, max_gt, gt_boxes, gt_classes, gt_count, pos_iou, neg_iou, workspace,
-      assigned, targets, target_class);
+  assign_kernel<<<static_cast<unsigned>((total + kThreadsPerBlock - 1) / kThreadsPerBlock), kThreadsPerBlock,
+                  0, stream>>>(batch, num_anchors, anchors, max_gt, gt_boxes, gt_classes, gt_count, pos_iou,
+                               neg_iou, workspace, assigned, targets, target_class);
   CUDA_CHECK_LAUNCH();
 }
 
 void count_positives(int64_t batch, int64_t num_anchors, const int32_t* assigned, float* num_pos,
                      cudaStream_t stream) {
   if (batch <= 0) return;
-  count_positives_kernel<<<static_cast<unsigned>(batch), kThreads, 0, stream>>>(num_anchors, assigned,
-                                                                                num_pos);
+  count_positives_kernel<<<static_cast<unsigned>(batch), kThreadsPerBlock, 0, stream>>>(num_anchors, assigned,
+                                                                                        num_pos);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -2,6 +2,7 @@
 
 #include "kernels/cuda/batchnorm.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/reduce.cuh"
 
 namespace locdet::cuda {
@@ -116,8 +117,7 @@ void batchnorm_forward_eval(const BatchNormDims& d, const float* x, const float*
                             cudaStream_t stream) {
   check_dims(d);
   const int64_t total = static_cast<int64_t>(d.n) * d.c * d.hw;
-  const int threads = 256;
-  bn_forward_eval_kernel<<<static_cast<unsigned>((total + threads - 1) / threads), threads, 0, stream>>>(
+  bn_forward_eval_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(
       d, total, x, gamma, beta, running_mean, running_var, eps, y);
   CUDA_CHECK_LAUNCH();
 }

@@ -5,7 +5,7 @@
 // hidden workspaces; mean/var are formed from a shifted two-pass sum to avoid cancellation.
 #pragma once
 
-#include "kernels/cpu/batchnorm.h"
+#include "kernels/common/op_params.h"
 #include "kernels/cuda/context.h"
 
 namespace locdet::cuda {

@@ -1,14 +1,9 @@
 #include "kernels/cuda/box_loss.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 
 namespace locdet::cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-int blocks_for(int64_t n) {
-  return static_cast<int>((n + kThreads - 1) / kThreads);
-}
 
 __global__ void iou_loss_forward_kernel(int64_t n, IouKind kind, const float* pred, const float* target,
                                         float* loss) {
@@ -49,14 +44,15 @@ __global__ void box_decode_backward_kernel(int64_t total, int64_t num_anchors, c
 void iou_loss_forward(int64_t n, IouKind kind, const float* pred, const float* target, float* loss,
                       cudaStream_t stream) {
   if (n <= 0) return;
-  iou_loss_forward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(n, kind, pred, target, loss);
+  iou_loss_forward_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, kind, pred, target, loss);
   CUDA_CHECK_LAUNCH();
 }
 
 void iou_loss_backward(int64_t n, IouKind kind, const float* pred, const float* target, const float* dloss,
                        float* dpred, cudaStream_t stream) {
   if (n <= 0) return;
-  iou_loss_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(n, kind, pred, target, dloss, dpred);
+  iou_loss_backward_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, kind, pred, target, dloss,
+                                                                           dpred);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -64,8 +60,8 @@ void box_decode_forward(int64_t batch, int64_t num_anchors, const float* raw, co
                         float center_range, float* boxes, cudaStream_t stream) {
   int64_t total = batch * num_anchors;
   if (total <= 0) return;
-  box_decode_forward_kernel<<<blocks_for(total), kThreads, 0, stream>>>(total, num_anchors, raw, anchors_xyxy,
-                                                                        center_range, boxes);
+  box_decode_forward_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(
+      total, num_anchors, raw, anchors_xyxy, center_range, boxes);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -73,7 +69,7 @@ void box_decode_backward(int64_t batch, int64_t num_anchors, const float* raw, c
                          float center_range, const float* dboxes, float* draw, cudaStream_t stream) {
   int64_t total = batch * num_anchors;
   if (total <= 0) return;
-  box_decode_backward_kernel<<<blocks_for(total), kThreads, 0, stream>>>(
+  box_decode_backward_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(
       total, num_anchors, raw, anchors_xyxy, center_range, dboxes, draw);
   CUDA_CHECK_LAUNCH();
 }

@@ -8,7 +8,7 @@
 
 #include <cstddef>
 
-#include "kernels/cpu/conv.h"
+#include "kernels/common/op_params.h"
 #include "kernels/cuda/context.h"
 
 struct cudnnTensorStruct;

@@ -7,7 +7,7 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 #define CUDA_CHECK(call)                                                                 \
   do {                                                                                   \

@@ -1,6 +1,7 @@
 // One thread per image (labels -> GT) and one thread per anchor (targets and weights).
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/detector_targets.h"
+#include "kernels/cuda/launch.cuh"
 
 namespace locdet::cuda {
 
@@ -34,10 +35,8 @@ void detector_anchor_targets(int batch, int64_t num_anchors, int num_classes, co
                              const float* num_pos, float* cls_target, float* cls_weight, float* box_weight,
                              cudaStream_t stream) {
   const int64_t total = batch * num_anchors;
-  const int threads = 256;
-  detector_anchor_targets_kernel<<<static_cast<unsigned>((total + threads - 1) / threads), threads, 0,
-                                   stream>>>(batch, num_anchors, num_classes, target_class, num_pos,
-                                             cls_target, cls_weight, box_weight);
+  detector_anchor_targets_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(
+      batch, num_anchors, num_classes, target_class, num_pos, cls_target, cls_weight, box_weight);
   CUDA_CHECK_LAUNCH();
 }
 

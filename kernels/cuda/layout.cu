@@ -1,6 +1,7 @@
 // One thread per element, indexed by the output so writes coalesce; the feature maps here
 // are small (a few MB), so a shared-memory tiled transpose would not pay for itself.
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/layout.h"
 
 namespace locdet::cuda {
@@ -18,20 +19,17 @@ __global__ void cells_to_nchw_kernel(int64_t n, int64_t c, int64_t hw, const flo
   const int64_t cell = i % hw, ch = (i / hw) % c, b = i / (c * hw);
   x[i] = y[(b * hw + cell) * c + ch];
 }
-unsigned blocks(int64_t total) {
-  return static_cast<unsigned>((total + 255) / 256);
-}
 }  // namespace
 
 void nchw_to_cells(int64_t n, int64_t c, int64_t hw, const float* x, float* y, cudaStream_t stream) {
   if (n * c * hw == 0) return;
-  nchw_to_cells_kernel<<<blocks(n * c * hw), 256, 0, stream>>>(n, c, hw, x, y);
+  nchw_to_cells_kernel<<<blocks_for(n * c * hw), kThreadsPerBlock, 0, stream>>>(n, c, hw, x, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void cells_to_nchw(int64_t n, int64_t c, int64_t hw, const float* y, float* x, cudaStream_t stream) {
   if (n * c * hw == 0) return;
-  cells_to_nchw_kernel<<<blocks(n * c * hw), 256, 0, stream>>>(n, c, hw, y, x);
+  cells_to_nchw_kernel<<<blocks_for(n * c * hw), kThreadsPerBlock, 0, stream>>>(n, c, hw, y, x);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/linear.h"
 
 namespace locdet::cuda {
@@ -33,7 +34,7 @@ void linear_forward(int m, int k, int n, const float* x, const float* w, const f
   const float one = 1.0f, zero = 0.0f;
   if (b) {
     const int64_t total = static_cast<int64_t>(m) * n;
-    broadcast_bias_kernel<<<static_cast<unsigned>((total + 255) / 256), 256, 0, ctx.stream>>>(total, n, b, y);
+    broadcast_bias_kernel<<<blocks_for(total), kThreadsPerBlock, 0, ctx.stream>>>(total, n, b, y);
     CUDA_CHECK_LAUNCH();
   }
   CUBLAS_CHECK(

@@ -1,5 +1,6 @@
 // One thread per (image, cell); the per-image outputs come from the cell-0 thread.
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/localizer_targets.h"
 
 namespace locdet::cuda {
@@ -22,8 +23,7 @@ void localizer_targets(int batch, const LocalizerGrid& grid, const float* labels
                        float* presence, float* image_weight, int32_t* cell_class, float* cell_weight,
                        float* target_box, cudaStream_t stream) {
   const int64_t total = static_cast<int64_t>(batch) * grid.height * grid.width;
-  const int threads = 256;
-  localizer_targets_kernel<<<static_cast<unsigned>((total + threads - 1) / threads), threads, 0, stream>>>(
+  localizer_targets_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(
       batch, grid, labels, centre_cell, presence, image_weight, cell_class, cell_weight, target_box);
   CUDA_CHECK_LAUNCH();
 }

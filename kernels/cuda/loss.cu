@@ -2,15 +2,11 @@
 
 #include "kernels/common/loss_math.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/loss.h"
 
 namespace locdet::cuda {
 namespace {
-
-constexpr int kThreads = 256;
-unsigned blocks_for(int64_t n) {
-  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
-}
 
 __device__ __forceinline__ float warp_max(float v) {
   for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
@@ -89,14 +85,14 @@ __global__ void pair_grad_kernel(int64_t n, const float* __restrict__ a, const f
 template <class Op>
 void launch_fwd(int64_t n, const float* a, const float* b, float* out, Op op, cudaStream_t s) {
   if (n <= 0) return;
-  pair_kernel<<<blocks_for(n), kThreads, 0, s>>>(n, a, b, out, op);
+  pair_kernel<<<blocks_for(n), kThreadsPerBlock, 0, s>>>(n, a, b, out, op);
   CUDA_CHECK_LAUNCH();
 }
 template <class Op>
 void launch_bwd(int64_t n, const float* a, const float* b, const float* dloss, float* out, Op op,
                 cudaStream_t s) {
   if (n <= 0) return;
-  pair_grad_kernel<<<blocks_for(n), kThreads, 0, s>>>(n, a, b, dloss, out, op);
+  pair_grad_kernel<<<blocks_for(n), kThreadsPerBlock, 0, s>>>(n, a, b, dloss, out, op);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -140,7 +136,7 @@ struct SmoothL1B {
 };
 
 unsigned ce_blocks(int n) {
-  return static_cast<unsigned>((static_cast<int64_t>(n) * 32 + kThreads - 1) / kThreads);
+  return static_cast<unsigned>((static_cast<int64_t>(n) * 32 + kThreadsPerBlock - 1) / kThreadsPerBlock);
 }
 
 }  // namespace
@@ -149,7 +145,8 @@ void softmax_cross_entropy_forward(int n, int classes, const float* logits, cons
                                    float smoothing, float* loss, cudaStream_t stream) {
   LOCDET_CHECK(n >= 0 && classes > 0, "softmax_cross_entropy: need n >= 0 and classes > 0");
   if (n == 0) return;
-  ce_forward_kernel<<<ce_blocks(n), kThreads, 0, stream>>>(n, classes, logits, labels, smoothing, loss);
+  ce_forward_kernel<<<ce_blocks(n), kThreadsPerBlock, 0, stream>>>(n, classes, logits, labels, smoothing,
+                                                                   loss);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -158,8 +155,8 @@ void softmax_cross_entropy_backward(int n, int classes, const float* logits, con
                                     cudaStream_t stream) {
   LOCDET_CHECK(n >= 0 && classes > 0, "softmax_cross_entropy: need n >= 0 and classes > 0");
   if (n == 0) return;
-  ce_backward_kernel<<<ce_blocks(n), kThreads, 0, stream>>>(n, classes, logits, labels, smoothing, dloss,
-                                                            dlogits);
+  ce_backward_kernel<<<ce_blocks(n), kThreadsPerBlock, 0, stream>>>(n, classes, logits, labels, smoothing,
+                                                                    dloss, dlogits);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -2,12 +2,12 @@
 
 #include "kernels/common/box.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/nms.h"
 
 namespace locdet::cuda {
 namespace {
 
-constexpr int kThreads = 256;
 constexpr int kBlockBoxes = 64;
 
 struct Layout {
@@ -149,10 +149,6 @@ __global__ void reduce_kernel(int64_t k, int64_t col_blocks, int max_det, const 
   if (lane == 0) out_count[b] = kept;
 }
 
-unsigned blocks_for(int64_t n) {
-  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
-}
-
 }  // namespace
 
 size_t nms_workspace_bytes(int64_t batch, int64_t num_boxes, int num_classes, const NmsParams& params) {
@@ -185,16 +181,16 @@ void batched_nms(int64_t batch, int64_t num_boxes, int num_classes, const float*
   if (l.k == 0) {
     CUDA_CHECK(cudaMemsetAsync(cand_n, 0, sizeof(int32_t) * batch, stream));
   } else {
-    make_keys_kernel<<<blocks_for(std::max(batch * l.nc, batch + 1)), kThreads, 0, stream>>>(
+    make_keys_kernel<<<blocks_for(std::max(batch * l.nc, batch + 1)), kThreadsPerBlock, 0, stream>>>(
         batch, l.nc, scores, params.score_threshold, keys_in, offsets);
     CUDA_CHECK_LAUNCH();
     size_t cub_bytes = l.cub_bytes;
     CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeysDescending(
         ws + l.cub_temp, cub_bytes, keys_in, keys_out, static_cast<int>(batch * l.nc),
         static_cast<int>(batch), offsets, offsets + 1, 0, 64, stream));
-    gather_kernel<<<blocks_for(batch * l.k), kThreads, 0, stream>>>(batch, l.nc, l.k, num_classes, keys_out,
-                                                                    boxes, scores, num_boxes, cand_boxes,
-                                                                    cand_cls, cand_score, cand_n);
+    gather_kernel<<<blocks_for(batch * l.k), kThreadsPerBlock, 0, stream>>>(
+        batch, l.nc, l.k, num_classes, keys_out, boxes, scores, num_boxes, cand_boxes, cand_cls, cand_score,
+        cand_n);
     CUDA_CHECK_LAUNCH();
     dim3 grid(static_cast<unsigned>(l.col_blocks), static_cast<unsigned>(l.col_blocks),
               static_cast<unsigned>(batch));

@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/cpu/nms.h"
+#include "kernels/common/op_params.h"
 
 namespace locdet::cuda {
 

@@ -1,12 +1,12 @@
 #include <algorithm>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/nonfinite.h"
 
 namespace locdet::cuda {
 namespace {
 
-constexpr int kThreads = 256;
 constexpr int kMaxBlocks = 1024;  // grid-stride beyond this: the flag needs no more parallelism
 
 // One atomicOr per block at most: threads vote, thread 0 writes.
@@ -22,8 +22,9 @@ __global__ void nonfinite_or_kernel(int64_t n, const float* x, int32_t bit, int3
 
 void nonfinite_or(int64_t n, const float* x, int32_t bit, int32_t* flag, cudaStream_t stream) {
   if (n <= 0) return;
-  const int blocks = static_cast<int>(std::min<int64_t>((n + kThreads - 1) / kThreads, kMaxBlocks));
-  nonfinite_or_kernel<<<blocks, kThreads, 0, stream>>>(n, x, bit, flag);
+  const int blocks =
+      static_cast<int>(std::min<int64_t>((n + kThreadsPerBlock - 1) / kThreadsPerBlock, kMaxBlocks));
+  nonfinite_or_kernel<<<blocks, kThreadsPerBlock, 0, stream>>>(n, x, bit, flag);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
+#include "kernels/common/optim_math.h"
 #include "kernels/common/schedule.h"
-#include "kernels/cpu/optim.h"
 #include "kernels/cuda/context.h"
 
 namespace locdet::cuda {

@@ -1,13 +1,12 @@
 #include <cstdint>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/pool.h"
 #include "kernels/cuda/reduce.cuh"
 
 namespace locdet::cuda {
 namespace {
-
-constexpr int kThreads = 256;
 
 __global__ void maxpool_forward_kernel(Pool2dDims d, int64_t total, const float* __restrict__ x,
                                        float* __restrict__ y, int32_t* __restrict__ argmax) {
@@ -79,16 +78,12 @@ void check_pool_dims(const Pool2dDims& d) {
                d.h, "x", d.w, "); need 0 <= pad <= kernel/2 and kernel <= padded input");
 }
 
-unsigned blocks_for(int64_t n) {
-  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
-}
-
 }  // namespace
 
 void maxpool2d_forward(const Pool2dDims& d, const float* x, float* y, int32_t* argmax, cudaStream_t stream) {
   check_pool_dims(d);
   const int64_t total = static_cast<int64_t>(d.n) * d.c * d.out_h() * d.out_w();
-  maxpool_forward_kernel<<<blocks_for(total), kThreads, 0, stream>>>(d, total, x, y, argmax);
+  maxpool_forward_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(d, total, x, y, argmax);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -96,7 +91,7 @@ void maxpool2d_backward(const Pool2dDims& d, const float* dy, const int32_t* arg
                         cudaStream_t stream) {
   check_pool_dims(d);
   const int64_t total = static_cast<int64_t>(d.n) * d.c * d.h * d.w;
-  maxpool_backward_kernel<<<blocks_for(total), kThreads, 0, stream>>>(d, total, dy, argmax, dx);
+  maxpool_backward_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(d, total, dy, argmax, dx);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -110,7 +105,7 @@ void global_avgpool_forward(int n, int c, int hw, const float* x, float* y, cuda
 void global_avgpool_backward(int n, int c, int hw, const float* dy, float* dx, cudaStream_t stream) {
   LOCDET_CHECK(n > 0 && c > 0 && hw > 0, "global_avgpool: n, c, hw must be positive");
   const int64_t total = static_cast<int64_t>(n) * c * hw;
-  gap_backward_kernel<<<blocks_for(total), kThreads, 0, stream>>>(total, hw, dy, dx);
+  gap_backward_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(total, hw, dy, dx);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "kernels/cpu/pool.h"
+#include "kernels/common/op_params.h"
 #include "kernels/cuda/context.h"
 
 namespace locdet::cuda {

@@ -1,13 +1,9 @@
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/tensor_ops.h"
 
 namespace locdet::cuda {
 namespace {
-
-constexpr int kThreads = 256;
-int blocks_for(int64_t n) {
-  return static_cast<int>((n + kThreads - 1) / kThreads);
-}
 
 // Operand offsets of output element i of a 4-D iteration space.
 __device__ __forceinline__ void offsets4(const Index4& d, int64_t i, int64_t* a, int64_t* b) {
@@ -44,12 +40,12 @@ __global__ void scale_kernel(int64_t n, float s, const float* x, float* y) {
 
 // One block: each thread sums a fixed strided subset, then a fixed tree. Deterministic.
 __global__ void sum_all_kernel(int64_t n, float s, const float* x, float* y) {
-  __shared__ double partial[kThreads];
+  __shared__ double partial[kThreadsPerBlock];
   double acc = 0.0;
-  for (int64_t i = threadIdx.x; i < n; i += kThreads) acc += x[i];
+  for (int64_t i = threadIdx.x; i < n; i += kThreadsPerBlock) acc += x[i];
   partial[threadIdx.x] = acc;
   __syncthreads();
-  for (int w = kThreads / 2; w > 0; w /= 2) {
+  for (int w = kThreadsPerBlock / 2; w > 0; w /= 2) {
     if (threadIdx.x < w) partial[threadIdx.x] += partial[threadIdx.x + w];
     __syncthreads();
   }
@@ -85,7 +81,7 @@ __global__ void sigmoid_backward_kernel(int64_t n, const float* y, const float* 
 
 void fill(int64_t n, float value, float* y, cudaStream_t stream) {
   if (n == 0) return;
-  fill_kernel<<<blocks_for(n), kThreads, 0, stream>>>(n, value, y);
+  fill_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, value, y);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -95,37 +91,37 @@ void copy_bytes(int64_t bytes, const void* x, void* y, cudaStream_t stream) {
 
 void binary(BinaryKind kind, const Index4& d, const float* a, const float* b, float* y, cudaStream_t stream) {
   int64_t n = d.numel();
-  binary_kernel<<<blocks_for(n), kThreads, 0, stream>>>(kind, d, n, a, b, y);
+  binary_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(kind, d, n, a, b, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void scale(int64_t n, float s, const float* x, float* y, cudaStream_t stream) {
-  scale_kernel<<<blocks_for(n), kThreads, 0, stream>>>(n, s, x, y);
+  scale_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, s, x, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void sum_to(const Index4& d, float s, const float* x, float* y, int64_t y_numel, cudaStream_t stream) {
   if (y_numel == 1) {
-    sum_all_kernel<<<1, kThreads, 0, stream>>>(d.numel(), s, x, y);
+    sum_all_kernel<<<1, kThreadsPerBlock, 0, stream>>>(d.numel(), s, x, y);
   } else {
-    sum_to_kernel<<<blocks_for(y_numel), kThreads, 0, stream>>>(d, s, x, y, y_numel);
+    sum_to_kernel<<<blocks_for(y_numel), kThreadsPerBlock, 0, stream>>>(d, s, x, y, y_numel);
   }
   CUDA_CHECK_LAUNCH();
 }
 
 void broadcast_to(const Index4& d, float s, const float* x, float* y, cudaStream_t stream) {
   int64_t n = d.numel();
-  broadcast_kernel<<<blocks_for(n), kThreads, 0, stream>>>(d, n, s, x, y);
+  broadcast_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(d, n, s, x, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void sigmoid_forward(int64_t n, const float* x, float* y, cudaStream_t stream) {
-  sigmoid_kernel<<<blocks_for(n), kThreads, 0, stream>>>(n, x, y);
+  sigmoid_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, x, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx, cudaStream_t stream) {
-  sigmoid_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(n, y, dy, dx);
+  sigmoid_backward_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, y, dy, dx);
   CUDA_CHECK_LAUNCH();
 }
 

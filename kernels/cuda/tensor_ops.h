@@ -8,7 +8,8 @@
 
 #include <cstdint>
 
-#include "kernels/cpu/tensor_ops.h"
+#include "kernels/common/index4.h"
+#include "kernels/common/op_params.h"
 
 namespace locdet::cuda {
 

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/core/device.h"
+#include "kernels/base/device.h"
 #include "kernels/cuda/cuda_check.h"
 
 #define LOCDET_REQUIRE_GPU()                                                                        \

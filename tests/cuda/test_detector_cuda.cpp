@@ -15,13 +15,16 @@
 #include <filesystem>
 #include <random>
 
-#include "engine/data/mnist.h"
 #include "engine/executor.h"
 #include "kernels/cpu/detector_targets.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/detector_targets.h"
-#include "models/detector.h"
-#include "models/detector_task.h"
+#include "models/detector/model.h"
+#include "models/detector/predictor.h"
+#include "models/detector/report.h"
+#include "models/detector/run.h"
+#include "models/detector/trainer.h"
+#include "models/digits/mnist.h"
 #include "tests/cuda/cuda_test_util.h"
 
 namespace locdet {

@@ -5,9 +5,9 @@
 
 #include <limits>
 
-#include "engine/core/error.h"
 #include "engine/executor.h"
 #include "engine/nonfinite.h"
+#include "kernels/base/error.h"
 #include "tests/cuda/cuda_test_util.h"
 
 namespace locdet {

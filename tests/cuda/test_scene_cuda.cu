@@ -11,9 +11,9 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/data/scene.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/scene.h"
+#include "models/digits/scene.h"
 #include "tests/cuda/cuda_test_util.h"
 #include "tests/test_scene_helpers.h"
 

@@ -1,4 +1,4 @@
-// Fuzzes the MNIST IDX reader (engine/data/mnist.h parse_idx_pair). The input is split in
+// Fuzzes the MNIST IDX reader (models/digits/mnist.h parse_idx_pair). The input is split in
 // two: the first 2 bytes (little endian) give the image file's length, the image file
 // follows, the label file is the rest. Any input must load or throw locdet::Error.
 #include <algorithm>
@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/core/error.h"
-#include "engine/data/mnist.h"
+#include "kernels/base/error.h"
+#include "models/digits/mnist.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;

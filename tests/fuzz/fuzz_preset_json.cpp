@@ -1,12 +1,12 @@
-// Fuzzes the scene preset parser (engine/data/scene.h parse_preset_file_text): any text
+// Fuzzes the scene preset parser (models/digits/scene.h parse_preset_file_text): any text
 // must parse or throw locdet::Error, and every preset that parses must survive a round
 // trip through preset_to_json.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "engine/core/error.h"
-#include "engine/data/scene.h"
+#include "kernels/base/error.h"
+#include "models/digits/scene.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "engine/checkpoint.h"
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

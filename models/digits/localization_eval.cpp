@@ -1,8 +1,8 @@
-#include "engine/eval/localization.h"
+#include "models/digits/localization_eval.h"
 
 #include <string>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/common/box.h"
 
 namespace locdet::eval {

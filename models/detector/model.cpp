@@ -1,11 +1,11 @@
-#include "models/detector.h"
+#include "models/detector/model.h"
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
 
-#include "engine/core/device.h"
-#include "engine/core/error.h"
+#include "kernels/base/device.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/anchor_match.h"
 #include "kernels/cpu/detector_targets.h"
 #include "models/cell_ops.h"
@@ -123,15 +123,6 @@ void DetectorConfig::validate() const {
 // ---- ops -------------------------------------------------------------------------------------
 
 namespace {
-
-template <typename Fn>
-void with_real(const Tensor& t, Fn&& fn) {
-  if (t.dtype == DType::kF64) {
-    fn(double{});
-  } else {
-    fn(float{});
-  }
-}
 
 std::vector<float> make_anchors(int grid_h, int grid_w, int stride, const DetectorConfig& config) {
   std::vector<float> sizes;

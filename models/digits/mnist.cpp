@@ -1,6 +1,6 @@
 // IDX reader. Every check names the file and says how to get a good copy, because a
 // truncated download is the most common way this goes wrong.
-#include "engine/data/mnist.h"
+#include "models/digits/mnist.h"
 
 #include <zlib.h>
 
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet::data {
 

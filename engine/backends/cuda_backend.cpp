@@ -14,10 +14,10 @@
 #include <optional>
 #include <string>
 
-#include "engine/core/error.h"
-#include "engine/executor.h"
-#include "engine/nvtx.h"
-#include "kernels/cpu/tensor_ops.h"
+#include "engine/backends/backend.h"
+#include "engine/backends/node_args.h"
+#include "kernels/base/error.h"
+#include "kernels/base/nvtx.h"
 #include "kernels/cuda/activation.h"
 #include "kernels/cuda/batchnorm.h"
 #include "kernels/cuda/context.h"
@@ -31,21 +31,6 @@
 
 namespace locdet {
 namespace {
-
-Conv2dDims conv_dims(const Shape& x, const Shape& w, const Attrs& a) {
-  Conv2dDims d;
-  d.n = int(x[0]), d.c = int(x[1]), d.h = int(x[2]), d.w = int(x[3]);
-  d.k = int(w[0]), d.r = int(w[2]), d.s = int(w[3]);
-  d.stride = a.stride;
-  d.pad = a.pad;
-  return d;
-}
-BatchNormDims bn_dims(const Shape& x) {
-  return {int(x[0]), int(x[1]), int(x.rank == 4 ? x[2] * x[3] : 1)};
-}
-Pool2dDims pool_dims(const Shape& x, const Attrs& a) {
-  return {int(x[0]), int(x[1]), int(x[2]), int(x[3]), a.kernel, a.stride, 0};
-}
 
 // Ends a capture on every path: on an exception the partial graph is discarded.
 class CaptureGuard {
@@ -80,14 +65,9 @@ class CudaBackend : public Backend {
 
   int64_t workspace_bytes(const Node& n) override {
     if (n.op != Op::kConv2d && n.op != Op::kConv2dBackwardData && n.op != Op::kConv2dBackwardFilter) return 0;
-    const Shape& x = n.op == Op::kConv2d ? shape(n.inputs[0]) : n.attrs.shape;
-    const Shape& w =
-        n.op == Op::kConv2dBackwardFilter ? g_.tensors()[n.outputs[0]].shape : shape(n.inputs[1]);
     // cuDNN algorithms are chosen here, once, at plan time.
     try {
-      auto it =
-          convs_.emplace(&n - g_.nodes().data(), cuda::CudnnConv2d(conv_dims(x, w, n.attrs), ctx_.get()))
-              .first;
+      auto it = convs_.emplace(&n - g_.nodes().data(), cuda::CudnnConv2d(conv_dims(g_, n), ctx_.get())).first;
       return static_cast<int64_t>(it->second.workspace_bytes());
     } catch (const Error& e) {
       fail("op '", n.name, "' (", op_name(n.op), "): ", e.what());
@@ -127,7 +107,6 @@ class CudaBackend : public Backend {
 
  private:
   cudaStream_t stream() const { return ctx_.get().stream; }
-  const Shape& shape(int t) const { return g_.tensors()[t].shape; }
   float* f(int t) const { return t_[t].as<float>(); }
   int32_t* i32(int t) const { return t_[t].as<int32_t>(); }
   int64_t numel(int t) const { return t_[t].numel(); }
@@ -193,9 +172,9 @@ class CudaBackend : public Backend {
     return cc;
   }
 
-  void slab(int src, int64_t src_len, int64_t src_start, int dst, int64_t dst_len, int64_t dst_start,
-            int64_t len, int64_t outer, int64_t inner) {
-    cuda::copy_slab(outer, inner, f(src), src_len, src_start, f(dst), dst_len, dst_start, len, stream());
+  void slab(const SlabCopy& c) {
+    cuda::copy_slab(c.outer, c.inner, f(c.src), c.src_len, c.src_start, f(c.dst), c.dst_len, c.dst_start,
+                    c.len, stream());
   }
 
   void launch(const Node& n, int index) {
@@ -206,11 +185,7 @@ class CudaBackend : public Backend {
     const cuda::CudaContext& ctx = ctx_.get();
     switch (n.op) {
       case Op::kInput:
-        if (n.custom) {
-          LOCDET_CHECK(n.custom->cuda, "input '", n.name, "': its source '", n.custom->name,
-                       "' has no CUDA launch");
-          n.custom->cuda(call(n));
-        }
+        if (n.custom) custom_launch(n, Device::kCuda)(call(n));
         return;
       case Op::kParameter:
       case Op::kState:
@@ -223,46 +198,24 @@ class CudaBackend : public Backend {
         return cuda::copy_bytes(static_cast<int64_t>(t_[out].bytes()), t_[in[0]].data, t_[out].data, s);
       case Op::kAdd:
       case Op::kSub:
-      case Op::kMul: {
-        BinaryKind k = n.op == Op::kAdd   ? BinaryKind::kAdd
-                       : n.op == Op::kSub ? BinaryKind::kSub
-                                          : BinaryKind::kMul;
-        return cuda::binary(k, broadcast_index(shape(out), shape(in[0]), shape(in[1])), f(in[0]), f(in[1]),
-                            f(out), s);
-      }
+      case Op::kMul:
+        return cuda::binary(binary_kind(n.op), binary_index(g_, n), f(in[0]), f(in[1]), f(out), s);
       case Op::kScale:
         return cuda::scale(numel(out), a.value, f(in[0]), f(out), s);
       case Op::kSumTo:
-        return cuda::sum_to(broadcast_index(shape(in[0]), shape(out), shape(out)), a.value, f(in[0]), f(out),
-                            numel(out), s);
+        return cuda::sum_to(sum_to_index(g_, n), a.value, f(in[0]), f(out), numel(out), s);
       case Op::kBroadcastTo:
-        return cuda::broadcast_to(broadcast_index(shape(out), shape(in[0]), shape(in[0])), a.value, f(in[0]),
-                                  f(out), s);
+        return cuda::broadcast_to(broadcast_to_index(g_, n), a.value, f(in[0]), f(out), s);
       case Op::kSigmoid:
         return cuda::sigmoid_forward(numel(out), f(in[0]), f(out), s);
       case Op::kSigmoidBackward:
         return cuda::sigmoid_backward(numel(out), f(in[0]), f(in[1]), f(out), s);
-      case Op::kConcat: {
-        int64_t outer, inner, at = 0;
-        slab_dims(shape(out), a.axis, &outer, &inner);
-        for (int t : in) {
-          int64_t len = shape(t)[a.axis];
-          slab(t, len, 0, out, shape(out)[a.axis], at, len, outer, inner);
-          at += len;
-        }
-        return;
-      }
-      case Op::kSlice: {
-        int64_t outer, inner;
-        slab_dims(shape(in[0]), a.axis, &outer, &inner);
-        return slab(in[0], shape(in[0])[a.axis], a.start, out, a.length, 0, a.length, outer, inner);
-      }
-      case Op::kSliceBackward: {
-        int64_t outer, inner;
-        slab_dims(shape(out), a.axis, &outer, &inner);
+      case Op::kSliceBackward:
         cuda::fill(numel(out), 0.0f, f(out), s);
-        return slab(in[0], a.length, 0, out, shape(out)[a.axis], a.start, a.length, outer, inner);
-      }
+        [[fallthrough]];
+      case Op::kConcat:
+      case Op::kSlice:
+        return for_each_slab(g_, n, [&](const SlabCopy& c) { slab(c); });
       case Op::kConv2d:
         return convs_.at(index).forward(ctx, f(in[0]), f(in[1]), in.size() > 2 ? f(in[2]) : nullptr, f(out),
                                         ws_[index]);
@@ -272,14 +225,14 @@ class CudaBackend : public Backend {
         return convs_.at(index).backward_filter(ctx, f(in[0]), f(in[1]), f(out),
                                                 n.outputs.size() > 1 ? f(n.outputs[1]) : nullptr, ws_[index]);
       case Op::kBatchNormTrain:
-        return cuda::batchnorm_forward_train(bn_dims(shape(in[0])), f(in[0]), f(in[1]), f(in[2]), f(out),
+        return cuda::batchnorm_forward_train(batchnorm_dims(g_, n), f(in[0]), f(in[1]), f(in[2]), f(out),
                                              f(n.outputs[1]), f(n.outputs[2]), f(in[3]), f(in[4]), a.momentum,
                                              a.eps, s);
       case Op::kBatchNormEval:
-        return cuda::batchnorm_forward_eval(bn_dims(shape(in[0])), f(in[0]), f(in[1]), f(in[2]), f(in[3]),
+        return cuda::batchnorm_forward_eval(batchnorm_dims(g_, n), f(in[0]), f(in[1]), f(in[2]), f(in[3]),
                                             f(in[4]), a.eps, f(out), s);
       case Op::kBatchNormBackward:
-        return cuda::batchnorm_backward(bn_dims(shape(in[0])), f(in[0]), f(in[1]), f(in[2]), f(in[3]),
+        return cuda::batchnorm_backward(batchnorm_dims(g_, n), f(in[0]), f(in[1]), f(in[2]), f(in[3]),
                                         f(in[4]), f(out), f(n.outputs[1]), f(n.outputs[2]), s);
       case Op::kRelu:
         return cuda::relu_forward(numel(out), f(in[0]), f(out), s);
@@ -294,38 +247,36 @@ class CudaBackend : public Backend {
       case Op::kSiluBackward:
         return cuda::silu_backward(numel(out), f(in[0]), f(in[1]), f(out), s);
       case Op::kMaxPool2d:
-        return cuda::maxpool2d_forward(pool_dims(shape(in[0]), a), f(in[0]), f(out), i32(n.outputs[1]), s);
+        return cuda::maxpool2d_forward(pool_dims(g_, n), f(in[0]), f(out), i32(n.outputs[1]), s);
       case Op::kMaxPool2dBackward:
-        return cuda::maxpool2d_backward(pool_dims(a.shape, a), f(in[0]), i32(in[1]), f(out), s);
+        return cuda::maxpool2d_backward(pool_dims(g_, n), f(in[0]), i32(in[1]), f(out), s);
       case Op::kGlobalAvgPool: {
-        const Shape& x = shape(in[0]);
-        return cuda::global_avgpool_forward(int(x[0]), int(x[1]), int(x[2] * x[3]), f(in[0]), f(out), s);
+        const BatchNormDims d = global_pool_dims(g_, n);
+        return cuda::global_avgpool_forward(d.n, d.c, d.hw, f(in[0]), f(out), s);
       }
       case Op::kGlobalAvgPoolBackward: {
-        const Shape& x = shape(out);
-        return cuda::global_avgpool_backward(int(x[0]), int(x[1]), int(x[2] * x[3]), f(in[0]), f(out), s);
+        const BatchNormDims d = global_pool_dims(g_, n);
+        return cuda::global_avgpool_backward(d.n, d.c, d.hw, f(in[0]), f(out), s);
       }
       case Op::kLinear: {
-        const Shape &x = shape(in[0]), &w = shape(in[1]);
-        return cuda::linear_forward(int(x[0]), int(x[1]), int(w[0]), f(in[0]), f(in[1]),
-                                    in.size() > 2 ? f(in[2]) : nullptr, f(out), ctx);
+        const LinearDims d = linear_dims(g_, n);
+        return cuda::linear_forward(d.m, d.k, d.n, f(in[0]), f(in[1]), in.size() > 2 ? f(in[2]) : nullptr,
+                                    f(out), ctx);
       }
       case Op::kLinearBackward: {
-        const Shape &x = shape(in[0]), &w = shape(in[1]);
-        bool has_dx = a.kernel == 1;
-        bool has_db = n.outputs.size() - 1 - (has_dx ? 1 : 0) == 1;
-        return cuda::linear_backward(int(x[0]), int(x[1]), int(w[0]), f(in[0]), f(in[1]), f(in[2]),
-                                     has_dx ? f(n.outputs.back()) : nullptr, f(out),
-                                     has_db ? f(n.outputs[1]) : nullptr, ctx);
+        const LinearDims d = linear_dims(g_, n);
+        return cuda::linear_backward(d.m, d.k, d.n, f(in[0]), f(in[1]), f(in[2]),
+                                     d.dx_output >= 0 ? f(n.outputs[d.dx_output]) : nullptr, f(out),
+                                     d.db_output >= 0 ? f(n.outputs[d.db_output]) : nullptr, ctx);
       }
       case Op::kSoftmaxCrossEntropy: {
-        const Shape& l = shape(in[0]);
-        return cuda::softmax_cross_entropy_forward(int(l[0]), int(l[1]), f(in[0]), i32(in[1]), a.smoothing,
-                                                   f(out), s);
+        const RowsDims d = softmax_dims(g_, n);
+        return cuda::softmax_cross_entropy_forward(d.rows, d.cols, f(in[0]), i32(in[1]), a.smoothing, f(out),
+                                                   s);
       }
       case Op::kSoftmaxCrossEntropyBackward: {
-        const Shape& l = shape(in[0]);
-        return cuda::softmax_cross_entropy_backward(int(l[0]), int(l[1]), f(in[0]), i32(in[1]), a.smoothing,
+        const RowsDims d = softmax_dims(g_, n);
+        return cuda::softmax_cross_entropy_backward(d.rows, d.cols, f(in[0]), i32(in[1]), a.smoothing,
                                                     f(in[2]), f(out), s);
       }
       case Op::kBceWithLogits:
@@ -358,8 +309,7 @@ class CudaBackend : public Backend {
         return cuda::sgd_step(numel(in[0]), f(in[0]), f(in[1]), f(in[2]), f(in[3]), a.optim.momentum,
                               a.optim.nesterov, a.optim.sgd_weight_decay, f(in[4]), s);
       case Op::kCustom:
-        LOCDET_CHECK(n.custom->cuda, "custom op '", n.name, "' has no CUDA implementation");
-        return n.custom->cuda(call(n));
+        return custom_launch(n, Device::kCuda)(call(n));
     }
   }
 

@@ -1,4 +1,4 @@
-#include "engine/core/openmp_defaults.h"
+#include "kernels/base/openmp_defaults.h"
 
 #include <unistd.h>
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/mnist.h"
 #include "kernels/common/scene.h"
+#include "models/digits/mnist.h"
 
 namespace locdet::data {
 

@@ -1,4 +1,4 @@
-#include "engine/core/atomic_file.h"
+#include "kernels/base/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 
 namespace locdet {
 

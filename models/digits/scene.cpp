@@ -1,5 +1,5 @@
 // Presets, splits, digit bank, CPU batch rendering and label conventions; see scene.h.
-#include "engine/data/scene.h"
+#include "models/digits/scene.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +11,7 @@
 #include <sstream>
 #include <type_traits>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/scene.h"
 
 namespace locdet::data {

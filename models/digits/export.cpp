@@ -1,5 +1,5 @@
 // Dataset export; see export.h.
-#include "engine/data/export.h"
+#include "models/digits/export.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "engine/core/atomic_file.h"
-#include "engine/core/error.h"
 #include "engine/io/image.h"
+#include "kernels/base/atomic_file.h"
+#include "kernels/base/error.h"
 
 namespace locdet::data {
 

@@ -1,9 +1,9 @@
-#include "models/localizer.h"
+#include "models/localizer/model.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "engine/core/error.h"
+#include "kernels/base/error.h"
 #include "models/cell_ops.h"
 
 namespace locdet::models {

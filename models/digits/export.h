@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/scene.h"
+#include "models/digits/scene.h"
 
 namespace locdet::data {
 

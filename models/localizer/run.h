@@ -1,0 +1,31 @@
+// What defines a localizer training run: the shared schedule (models/run_schedule.h) plus the
+// model's configuration. config.json and the checkpoint metadata hold it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "models/digits/scene.h"
+#include "models/localizer/model.h"
+#include "models/run_schedule.h"
+
+namespace locdet::models {
+
+struct LocalizerRun : RunSchedule {
+  LocalizerConfig model;
+
+  nlohmann::json to_json() const;
+  static LocalizerRun from_json(const nlohmann::json& j);
+  void validate() const;
+};
+
+// Sets the model's anchor (the box size the head starts from) to the median width and
+// height of the digit boxes in `samples` rendered training scenes (deterministic).
+void fit_anchor_to_preset(LocalizerConfig& config, const data::DigitBank& bank, const data::Preset& preset,
+                          int samples = 2000);
+
+// The run a localizer checkpoint was trained with (its metadata), so a checkpoint alone rebuilds
+// its model. Throws when the file is not a locdet localizer checkpoint.
+LocalizerRun read_localizer_run(const std::string& checkpoint);
+
+}  // namespace locdet::models
