@@ -1,6 +1,6 @@
 """Our safetensors files from Python with numpy only (no torch, no `safetensors` package): the
 format is an 8-byte little-endian header length, a JSON header and raw little-endian data.
-Used by tools/torch_twin.py, tools/export_onnx.py and tests/cli/onnx_check.py.
+Used by tools/torch_twin.py, tools/export_onnx.py and tools/check_onnx.py.
 
 read_checkpoint() adds what engine/checkpoint.cpp and models/*_task.cpp check before they
 trust a file: locdet's metadata (locdet.task, locdet.run), with errors that say what to do.
