@@ -2,9 +2,12 @@
 // carries its task, model and preset, so no other flag is needed. Detectors report COCO-style
 // AP (JSON keys map, map50, map75, per_class_ap, ar100, PR curves, confusion matrix).
 //   evaluate --checkpoint runs/loc/checkpoint.safetensors --split test [--count N] [--json OUT]
+// --dump FILE.safetensors also writes the scenes, their labels and the model's raw outputs
+// (metadata: task, run, split, report), e.g. for tools/check_onnx.py.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "engine/tensor_dump.h"
 #include "kernels/base/atomic_file.h"
 #include "kernels/base/device.h"
 #include "kernels/base/error.h"
@@ -75,16 +78,29 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e, const 
   }
 }
 
+// --dump: the dump with what it needs to be read on its own (the model, the split, our report).
+void write_dump(locdet::TensorDump& dump, const std::string& path, const std::string& task,
+                const nlohmann::json& run, const std::string& checkpoint, const std::string& split,
+                const nlohmann::json& report) {
+  dump.write(path, {{"locdet.task", task},
+                    {"locdet.run", run.dump()},
+                    {"locdet.checkpoint", checkpoint},
+                    {"locdet.split", split},
+                    {"locdet.report", report.dump()}});
+  std::printf("wrote %s (%lld scenes)\n", path.c_str(), static_cast<long long>(dump.rows("image")));
+}
+
 int evaluate_detector(const std::string& checkpoint, const std::string& split_name, int64_t count,
-                      const std::string& json_out, const std::string& overlay, locdet::Device device,
-                      const locdet::data::DigitBank& bank) {
+                      const std::string& json_out, const std::string& overlay, const std::string& dump_out,
+                      locdet::Device device, const locdet::data::DigitBank& bank) {
   const locdet::models::DetectorRun run = locdet::models::read_detector_run(checkpoint);
   locdet::models::DetectorPredictor predictor(run.model, 250, device);
   predictor.load_checkpoint(checkpoint);
   std::vector<locdet::models::DetectionSample> samples;
-  const auto report =
-      locdet::models::evaluate_detector(predictor, bank, run.preset, locdet::data::parse_split(split_name),
-                                        run.data_seed, count, overlay.empty() ? 0 : 48, &samples);
+  locdet::TensorDump dump;
+  const auto report = locdet::models::evaluate_detector(
+      predictor, bank, run.preset, locdet::data::parse_split(split_name), run.data_seed, count,
+      overlay.empty() ? 0 : 48, &samples, dump_out.empty() ? nullptr : &dump);
   std::printf("checkpoint %s | preset %s | split %s | detector %s width %d\n", checkpoint.c_str(),
               run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
               run.model.backbone.width);
@@ -103,6 +119,8 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
     locdet::models::write_detector_overlay(overlay, samples, run.preset.height, run.preset.width);
     std::printf("wrote %s\n", overlay.c_str());
   }
+  if (!dump_out.empty())
+    write_dump(dump, dump_out, "detect", run.to_json(), checkpoint, split_name, report.to_json());
   return 0;
 }
 
@@ -111,7 +129,7 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
 int main(int argc, char** argv) {
   locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   CLI::App app{"Evaluate a trained localizer or detector on a split of its preset"};
-  std::string checkpoint, split_name = "test", json_out, overlay, device_name,
+  std::string checkpoint, split_name = "test", json_out, overlay, dump_out, device_name,
                           mnist = locdet::data::default_mnist_dir();
   int64_t count = 0;
   app.add_option("--checkpoint", checkpoint, "checkpoint written by train_gpu")->required();
@@ -119,6 +137,9 @@ int main(int argc, char** argv) {
   app.add_option("--count", count, "number of scenes (default: the whole split)");
   app.add_option("--json", json_out, "also write the report as JSON to this file");
   app.add_option("--overlay", overlay, "also draw the first 48 scenes with boxes to this PNG");
+  app.add_option("--dump", dump_out,
+                 "also write the scenes, their labels and the model's raw outputs to this safetensors file "
+                 "(for comparing another runtime: tools/check_onnx.py)");
   app.add_option("--device", device_name, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_option("--mnist", mnist, "MNIST folder")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -131,13 +152,15 @@ int main(int argc, char** argv) {
     const std::string task = locdet::models::read_checkpoint_task(checkpoint);
     const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(mnist));
     if (task == "detect")
-      return evaluate_detector(checkpoint, split_name, count, json_out, overlay, device, bank);
+      return evaluate_detector(checkpoint, split_name, count, json_out, overlay, dump_out, device, bank);
     const locdet::models::LocalizerRun run = locdet::models::read_localizer_run(checkpoint);
     locdet::models::LocalizerPredictor predictor(run.model, 250, device);
     predictor.load_checkpoint(checkpoint);
     std::vector<locdet::models::SampleResult> samples;
+    locdet::TensorDump dump;
     const auto report = locdet::models::evaluate_localizer(predictor, bank, run.preset, split, run.data_seed,
-                                                           count, overlay.empty() ? 0 : 48, &samples);
+                                                           count, overlay.empty() ? 0 : 48, &samples,
+                                                           dump_out.empty() ? nullptr : &dump);
     std::printf("checkpoint %s | preset %s | split %s | model %s width %d\n", checkpoint.c_str(),
                 run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
                 run.model.backbone.width);
@@ -154,6 +177,8 @@ int main(int argc, char** argv) {
       locdet::models::write_localizer_overlay(overlay, samples, run.preset.height, run.preset.width);
       std::printf("wrote %s\n", overlay.c_str());
     }
+    if (!dump_out.empty())
+      write_dump(dump, dump_out, "localize", run.to_json(), checkpoint, split_name, report.to_json());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "evaluate: error: %s\n", e.what());

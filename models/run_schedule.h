@@ -23,6 +23,7 @@ struct RunSchedule {
   uint64_t seed = 1;       // parameter init and the training scene stream
   uint64_t data_seed = 0;  // the fixed validation/test scenes (make_dataset's default seed)
   int64_t val_count = 0;   // 0: the whole validation split
+  int patience = 0;        // > 0: stop when the validation score has not improved for this many epochs
 
   int64_t epoch_steps() const;
   int64_t total_steps() const { return epoch_steps() * epochs; }

@@ -29,7 +29,6 @@ The model definitions are the spec's mirror; keep them in step with models/*.cpp
 import argparse
 import json
 import math
-import struct
 import sys
 import time
 
@@ -38,53 +37,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# Our safetensors files (numpy only); make_twin_fixture.py uses them through this module.
+from locdet_safetensors import read_safetensors, write_safetensors  # noqa: F401
+
 K_MAX_LOG_SCALE = 4.135166556742356  # kernels/common/box.h kMaxLogScale
 K_BOX_EPS = 1e-7
 K_CLASSES = 10
-
-# ---- safetensors (no extra package: the format is a JSON header and raw little-endian data) --
-
-_DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64, "U8": np.uint8}
-
-
-def read_safetensors(path):
-    """Returns (tensors: name -> np.ndarray, metadata: dict, header: dict)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        arr = np.frombuffer(data[base + begin:base + end], dtype=_DTYPES[info["dtype"]])
-        tensors[name] = arr.reshape(info["shape"]).copy()
-    return tensors, header.get("__metadata__", {}), header
-
-
-def write_safetensors(path, tensors, metadata):
-    """tensors: name -> np.ndarray (float32/int32/...), written in sorted name order."""
-    inv = {v: k for k, v in _DTYPES.items()}
-    header, offset, blobs = {}, 0, []
-    for name in sorted(tensors):
-        arr = np.ascontiguousarray(tensors[name])
-        raw = arr.tobytes()
-        header[name] = {"dtype": inv[arr.dtype.type], "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    if metadata:
-        header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
 
 # ---- models ---------------------------------------------------------------------------------
 

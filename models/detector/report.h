@@ -31,11 +31,13 @@ struct DetectionEvaluation {
 };
 
 // Renders `count` scenes of `split` (0: the whole split) with `data_seed`, detects and scores
-// them. The first `keep` scenes land in *kept (overlays).
+// them. The first `keep` scenes land in *kept (overlays). With `dump`: every scene's image
+// [1, H, W], its digits' boxes gt_boxes [kSceneMaxDigits, 4] (xyxy pixels) and gt_digits
+// [kSceneMaxDigits] (i32, -1 past the last) and the model's outputs (DetectorPredictor::dump_outputs).
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
-                                      int64_t count, int keep = 0,
-                                      std::vector<DetectionSample>* kept = nullptr);
+                                      int64_t count, int keep = 0, std::vector<DetectionSample>* kept = nullptr,
+                                      TensorDump* dump = nullptr);
 
 // A grid of scenes: ground truth in green, detections with score >= min_score in red with
 // "digit score".
