@@ -55,3 +55,8 @@ if(LOCDET_CUDA)
 endif()
 
 find_package(GTest REQUIRED)
+
+if(LOCDET_CUDA_EMULATION)
+  # Fibers for the threads of an emulated CUDA block (kernels/cuda/emu/scheduler.cpp).
+  find_package(Boost 1.74 REQUIRED COMPONENTS context)
+endif()
