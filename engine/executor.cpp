@@ -7,12 +7,14 @@
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <type_traits>
 
 #include "engine/core/error.h"
 #include "engine/nvtx.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/batchnorm.h"
 #include "kernels/cpu/conv.h"
+#include "kernels/cpu/conv_onednn.h"
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/loss.h"
 #include "kernels/cpu/optim.h"
@@ -89,7 +91,10 @@ class CpuBackend : public Backend {
       const Shape& x = n.op == Op::kConv2d ? shape(n.inputs[0]) : n.attrs.shape;
       const Shape& w =
           n.op == Op::kConv2dBackwardFilter ? g_.tensors()[n.outputs[0]].shape : shape(n.inputs[1]);
-      return static_cast<int64_t>(cpu::conv2d_workspace_elems(conv_dims(x, w, n.attrs)) * sizeof(T));
+      const Conv2dDims d = conv_dims(x, w, n.attrs);
+      if (const cpu::OnednnConv2d* conv = plan_onednn_conv(n, d))
+        return static_cast<int64_t>(conv->workspace_bytes());
+      return static_cast<int64_t>(cpu::conv2d_workspace_elems(d) * sizeof(T));
     }
     return 0;
   }
@@ -108,7 +113,7 @@ class CpuBackend : public Backend {
     for (size_t i = 0; i < nodes.size(); ++i) {
       auto start = std::chrono::steady_clock::now();
       run_node(nodes[i], reinterpret_cast<T*>(ws_[i]));
-      op_seconds_[op_name(nodes[i].op)] +=
+      op_seconds_[profile_name(nodes[i])] +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
   }
@@ -116,10 +121,15 @@ class CpuBackend : public Backend {
   // LOCDET_PROFILE_OPS=1: seconds per op kind, printed when the executor goes away.
   ~CpuBackend() override {
     for (const auto& [op, seconds] : op_seconds_)
-      std::fprintf(stderr, "op %-32s %9.4f s\n", op.c_str(), seconds);
+      std::fprintf(stderr, "op %-36s %9.4f s\n", op.c_str(), seconds);
   }
 
-  std::string mode() const override { return sizeof(T) == 8 ? "cpu (double)" : "cpu"; }
+  std::string mode() const override {
+    if (!std::is_same_v<T, float>) return "cpu (double)";
+    if (conv_engine_ == cpu::CpuConvEngine::kReference) return "cpu (reference convolutions)";
+    if (conv_fallbacks_ == 0) return "cpu (oneDNN convolutions)";
+    return "cpu (oneDNN convolutions, " + std::to_string(conv_fallbacks_) + " on the reference)";
+  }
 
  private:
   const Shape& shape(int t) const { return g_.tensors()[t].shape; }
@@ -201,12 +211,15 @@ class CpuBackend : public Backend {
         return slab(in[0], a.length, 0, out, shape(out)[a.axis], a.start, a.length, outer, inner);
       }
       case Op::kConv2d:
+        if (run_onednn_conv(n, ws)) return;
         return cpu::conv2d_forward<T>(conv_dims(shape(in[0]), shape(in[1]), a), f(in[0]), f(in[1]),
                                       in.size() > 2 ? f(in[2]) : nullptr, f(out), ws);
       case Op::kConv2dBackwardData:
+        if (run_onednn_conv(n, ws)) return;
         return cpu::conv2d_backward_data<T>(conv_dims(a.shape, shape(in[1]), a), f(in[0]), f(in[1]), f(out),
                                             ws);
       case Op::kConv2dBackwardFilter:
+        if (run_onednn_conv(n, ws)) return;
         return cpu::conv2d_backward_filter<T>(conv_dims(a.shape, shape(out), a), f(in[0]), f(in[1]), f(out),
                                               n.outputs.size() > 1 ? f(n.outputs[1]) : nullptr, ws);
       case Op::kBatchNormTrain:
@@ -322,10 +335,58 @@ class CpuBackend : public Backend {
     }
   }
 
+  // Float convs run on oneDNN (kernels/cpu/conv_onednn.h) unless LOCDET_CPU_CONV=reference;
+  // one that oneDNN cannot run stays on the reference, and a line at plan time says so.
+  const cpu::OnednnConv2d* plan_onednn_conv(const Node& n, const Conv2dDims& d) {
+    if (!std::is_same_v<T, float> || conv_engine_ != cpu::CpuConvEngine::kOnednn) return nullptr;
+    const cpu::ConvPass pass = n.op == Op::kConv2d               ? cpu::ConvPass::kForward
+                               : n.op == Op::kConv2dBackwardData ? cpu::ConvPass::kBackwardData
+                                                                 : cpu::ConvPass::kBackwardFilter;
+    const bool bias = n.op == Op::kConv2d ? n.inputs.size() > 2 : n.outputs.size() > 1;
+    try {
+      return &onednn_convs_.emplace(node_index(n), cpu::OnednnConv2d(d, pass, bias)).first->second;
+    } catch (const Error& e) {
+      std::fprintf(stderr, "locdet: node '%s' runs on the reference convolution (im2col + OpenBLAS): %s\n",
+                   n.name.c_str(), e.what());
+      ++conv_fallbacks_;
+      return nullptr;
+    }
+  }
+
+  bool run_onednn_conv(const Node& n, T* ws) {
+    if constexpr (std::is_same_v<T, float>) {
+      auto it = onednn_convs_.find(node_index(n));
+      if (it == onednn_convs_.end()) return false;
+      const auto& in = n.inputs;
+      if (n.op == Op::kConv2d)
+        it->second.forward(f(in[0]), f(in[1]), in.size() > 2 ? f(in[2]) : nullptr, f(n.outputs[0]), ws);
+      else if (n.op == Op::kConv2dBackwardData)
+        it->second.backward_data(f(in[0]), f(in[1]), f(n.outputs[0]), ws);
+      else
+        it->second.backward_filter(f(in[0]), f(in[1]), f(n.outputs[0]),
+                                   n.outputs.size() > 1 ? f(n.outputs[1]) : nullptr, ws);
+      return true;
+    }
+    return false;
+  }
+
+  int node_index(const Node& n) const { return static_cast<int>(&n - g_.nodes().data()); }
+
+  // Op kind, and for convolutions which engine ran them.
+  std::string profile_name(const Node& n) const {
+    if (n.op != Op::kConv2d && n.op != Op::kConv2dBackwardData && n.op != Op::kConv2dBackwardFilter)
+      return op_name(n.op);
+    return std::string(op_name(n.op)) + (onednn_convs_.count(node_index(n)) ? " [onednn]" : " [reference]");
+  }
+
   const Graph& g_;
   std::vector<Tensor> t_;
   std::vector<std::byte*> ws_;
   const bool profile_ = std::getenv("LOCDET_PROFILE_OPS") != nullptr;
+  const cpu::CpuConvEngine conv_engine_ =
+      std::is_same_v<T, float> ? cpu::cpu_conv_engine() : cpu::CpuConvEngine::kReference;
+  std::map<int, cpu::OnednnConv2d> onednn_convs_;  // per conv node, built at plan time
+  int conv_fallbacks_ = 0;
   std::map<std::string, double> op_seconds_;
 };
 
