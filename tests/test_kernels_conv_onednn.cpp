@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -46,7 +47,10 @@ void PrintTo(const ConvCase& c, std::ostream* os) {
 // 64-byte aligned bytes, as the planner's 256-byte aligned workspaces are.
 class AlignedBytes {
  public:
-  explicit AlignedBytes(size_t bytes) : raw_(new std::byte[bytes + 64]) {}
+  // Filled with NaN bytes: a workspace the planner hands out holds other tensors' old values.
+  explicit AlignedBytes(size_t bytes) : raw_(new std::byte[bytes + 64]) {
+    std::memset(raw_.get(), 0xff, bytes + 64);
+  }
   void* data() {
     auto p = reinterpret_cast<uintptr_t>(raw_.get());
     return raw_.get() + ((64 - p % 64) % 64);
