@@ -131,19 +131,23 @@ struct OnednnConv2d::Impl {
 
   void run(std::initializer_list<const void*> pointers, void* workspace) {
     auto* ws = static_cast<std::byte*>(workspace);
-    if (scratchpad) scratchpad.set_data_handle(ws);
-    size_t i = 0;
-    for (const void* p : pointers) {
-      Operand& op = operands[i++];
-      op.user.set_data_handle(const_cast<void*>(p));  // inputs are only read
-      if (op.copied) op.inner.set_data_handle(ws + op.offset);
+    try {
+      if (scratchpad) scratchpad.set_data_handle(ws);
+      size_t i = 0;
+      for (const void* p : pointers) {
+        Operand& op = operands[i++];
+        op.user.set_data_handle(const_cast<void*>(p));  // inputs are only read
+        if (op.copied) op.inner.set_data_handle(ws + op.offset);
+      }
+      for (Operand& op : operands)
+        if (op.copied && !op.output) op.reorder.execute(stream, op.reorder_args);
+      conv.execute(stream, args);
+      for (Operand& op : operands)
+        if (op.copied && op.output) op.reorder.execute(stream, op.reorder_args);
+      stream.wait();
+    } catch (const dnnl::error& e) {
+      fail("oneDNN convolution (", implementation, ") failed: ", e.what());
     }
-    for (Operand& op : operands)
-      if (op.copied && !op.output) op.reorder.execute(stream, op.reorder_args);
-    conv.execute(stream, args);
-    for (Operand& op : operands)
-      if (op.copied && op.output) op.reorder.execute(stream, op.reorder_args);
-    stream.wait();
   }
 };
 
