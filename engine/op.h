@@ -87,6 +87,9 @@ struct PlanCall {
 struct PlannedNode {
   int64_t workspace_bytes = 0;
   std::shared_ptr<void> state;  // handed to run() as KernelCall::state
+  // Which implementation plan() chose, when an op has several ("oneDNN", "reference"): the
+  // executor's mode and the op profile name it.
+  std::string implementation;
 };
 
 struct DeviceKernel {

@@ -53,7 +53,7 @@ if [ "$quick" = 0 ]; then
   # OpenMP's runtime keeps thread stacks alive at exit, which LeakSanitizer reports; leaks
   # in our code are still caught by the fuzzers, which run single-threaded with leak checks.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest --output-on-failure -j "$jobs" -LE cli)
+     ctest --output-on-failure -j "$jobs" -LE "cli|onednn_isa")
   step "fuzzers (tools/fuzz.sh, ${LOCDET_FUZZ_SECONDS:-15} s each)"
   LOCDET_FUZZ_BUILD_DIR=build-asan tools/fuzz.sh --no-build --seconds "${LOCDET_FUZZ_SECONDS:-15}"
 
@@ -77,7 +77,7 @@ if [ "$quick" = 0 ]; then
   [ -n "$archer" ] || { echo "libarcher.so not found (apt-get install libomp-dev)"; exit 1; }
   (cd build-tsan && OMP_NUM_THREADS=2 OMP_TOOL_LIBRARIES="$archer" \
      TSAN_OPTIONS="halt_on_error=1:ignore_noninstrumented_modules=1:second_deadlock_stack=1" \
-     ctest --output-on-failure -j "$jobs" -LE cli -E emu_kernel_coverage)
+     ctest --output-on-failure -j "$jobs" -LE "cli|onednn_isa" -E emu_kernel_coverage)
 fi
 step "all tests passed"
 printf '\nstage times:\n%s' "$timings"
