@@ -2,9 +2,11 @@
 // carries its task, model and preset, so no other flag is needed. Detectors report COCO-style
 // AP (JSON keys map, map50, map75, per_class_ap, ar100, PR curves, confusion matrix).
 //   evaluate --checkpoint runs/loc/checkpoint.safetensors --split test [--count N] [--json OUT]
+//            [--overlay first.png] [--mistakes mistakes.png]
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "apps/cli.h"
 #include "kernels/base/atomic_file.h"
 #include "kernels/base/device.h"
 #include "kernels/base/error.h"
@@ -75,16 +77,27 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e, const 
   }
 }
 
+// What evaluate draws: the first scenes of the split (--overlay: what train_gpu's
+// overlays/test.png shows for the test split) and the first ones it got wrong (--mistakes).
+struct Drawings {
+  std::string first, mistakes;
+  static constexpr int kScenes = 48;
+  locdet::models::OverlayPick pick() const {
+    return {first.empty() ? 0 : kScenes, mistakes.empty() ? 0 : kScenes};
+  }
+};
+
 int evaluate_detector(const std::string& checkpoint, const std::string& split_name, int64_t count,
-                      const std::string& json_out, const std::string& overlay, locdet::Device device,
+                      const std::string& json_out, const Drawings& drawings, locdet::Device device,
                       const locdet::data::DigitBank& bank) {
-  const locdet::models::DetectorRun run = locdet::models::read_detector_run(checkpoint);
-  locdet::models::DetectorPredictor predictor(run.model, 250, device);
+  namespace models = locdet::models;
+  const models::DetectorRun run = models::read_detector_run(checkpoint);
+  models::DetectorPredictor predictor(run.model, 250, device);
   predictor.load_checkpoint(checkpoint);
-  std::vector<locdet::models::DetectionSample> samples;
-  const auto report =
-      locdet::models::evaluate_detector(predictor, bank, run.preset, locdet::data::parse_split(split_name),
-                                        run.data_seed, count, overlay.empty() ? 0 : 48, &samples);
+  const locdet::data::Split split = locdet::data::parse_split(split_name);
+  std::vector<models::DetectionSample> first, mistakes;
+  const auto report = models::evaluate_detector(predictor, bank, run.preset, split, run.data_seed, count,
+                                                drawings.pick(), &first, &mistakes);
   std::printf("checkpoint %s | preset %s | split %s | detector %s width %d\n", checkpoint.c_str(),
               run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
               run.model.backbone.width);
@@ -99,9 +112,49 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
     locdet::write_file_atomic(json_out, j.dump(2) + "\n");
     std::printf("wrote %s\n", json_out.c_str());
   }
-  if (!overlay.empty()) {
-    locdet::models::write_detector_overlay(overlay, samples, run.preset.height, run.preset.width);
-    std::printf("wrote %s\n", overlay.c_str());
+  if (!drawings.first.empty()) {
+    models::write_detector_overlay(drawings.first, first, run.preset.height, run.preset.width);
+    std::printf("wrote %s (the first %zu scenes)\n", drawings.first.c_str(), first.size());
+  }
+  if (!drawings.mistakes.empty()) {
+    models::write_detector_overlay(drawings.mistakes, mistakes, run.preset.height, run.preset.width);
+    std::printf("wrote %s (the first %zu scenes with a mistake)\n", drawings.mistakes.c_str(),
+                mistakes.size());
+  }
+  return 0;
+}
+
+int evaluate_localizer(const std::string& checkpoint, const std::string& split_name, int64_t count,
+                       const std::string& json_out, const Drawings& drawings, locdet::Device device,
+                       const locdet::data::DigitBank& bank) {
+  namespace models = locdet::models;
+  const models::LocalizerRun run = models::read_localizer_run(checkpoint);
+  models::LocalizerPredictor predictor(run.model, 250, device);
+  predictor.load_checkpoint(checkpoint);
+  const locdet::data::Split split = locdet::data::parse_split(split_name);
+  std::vector<models::SampleResult> first, mistakes;
+  const auto report = models::evaluate_localizer(predictor, bank, run.preset, split, run.data_seed, count,
+                                                 drawings.pick(), &first, &mistakes);
+  std::printf("checkpoint %s | preset %s | split %s | model %s width %d\n", checkpoint.c_str(),
+              run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
+              run.model.backbone.width);
+  print_report(report);
+  if (!json_out.empty()) {
+    nlohmann::json j = report.to_json();
+    j["split"] = split_name;
+    j["checkpoint"] = checkpoint;
+    j["preset"] = run.preset.name;
+    locdet::write_file_atomic(json_out, j.dump(2) + "\n");
+    std::printf("wrote %s\n", json_out.c_str());
+  }
+  if (!drawings.first.empty()) {
+    models::write_localizer_overlay(drawings.first, first, run.preset.height, run.preset.width);
+    std::printf("wrote %s (the first %zu scenes)\n", drawings.first.c_str(), first.size());
+  }
+  if (!drawings.mistakes.empty()) {
+    models::write_localizer_overlay(drawings.mistakes, mistakes, run.preset.height, run.preset.width);
+    std::printf("wrote %s (the first %zu scenes with a mistake)\n", drawings.mistakes.c_str(),
+                mistakes.size());
   }
   return 0;
 }
@@ -110,51 +163,34 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
 
 int main(int argc, char** argv) {
   locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
-  CLI::App app{"Evaluate a trained localizer or detector on a split of its preset"};
-  std::string checkpoint, split_name = "test", json_out, overlay, device_name,
-                          mnist = locdet::data::default_mnist_dir();
+  CLI::App app{"Evaluate a trained localizer or detector on a split of its preset", "evaluate"};
+  std::string checkpoint, split_name = "test", json_out, device_name, mnist;
+  Drawings drawings;
   int64_t count = 0;
   app.add_option("--checkpoint", checkpoint, "checkpoint written by train_gpu")->required();
   app.add_option("--split", split_name, "train | val | test")->capture_default_str();
   app.add_option("--count", count, "number of scenes (default: the whole split)");
   app.add_option("--json", json_out, "also write the report as JSON to this file");
-  app.add_option("--overlay", overlay, "also draw the first 48 scenes with boxes to this PNG");
+  app.add_option("--overlay", drawings.first,
+                 "also draw the first 48 scenes with truth and prediction to this PNG (for the test split: "
+                 "what train_gpu's overlays/test.png shows)");
+  app.add_option("--mistakes", drawings.mistakes,
+                 "also draw the first 48 scenes the model got wrong to this PNG");
   app.add_option("--device", device_name, "cuda | cpu (default: cuda when a GPU is present)");
-  app.add_option("--mnist", mnist, "MNIST folder")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--mnist", mnist,
+                 "MNIST folder (default: $LOCDET_MNIST_DIR, else data/mnist of the source tree this program "
+                 "was built in, else ./data/mnist)");
+  if (const int code = locdet::apps::parse_command_line(app, argc, argv); code >= 0) return code;
   try {
     LOCDET_CHECK(count >= 0, "--count must be >= 0, got ", count);
-    const locdet::data::Split split = locdet::data::parse_split(split_name);
-    const locdet::Device device =
-        device_name.empty() ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
-                            : locdet::parse_device(device_name);
+    locdet::data::parse_split(split_name);
     const std::string task = locdet::models::read_checkpoint_task(checkpoint);
-    const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(mnist));
+    const locdet::Device device = locdet::choose_device(device_name, "evaluate");
+    const locdet::data::DigitBank bank =
+        locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(locdet::data::find_mnist_dir(mnist)));
     if (task == "detect")
-      return evaluate_detector(checkpoint, split_name, count, json_out, overlay, device, bank);
-    const locdet::models::LocalizerRun run = locdet::models::read_localizer_run(checkpoint);
-    locdet::models::LocalizerPredictor predictor(run.model, 250, device);
-    predictor.load_checkpoint(checkpoint);
-    std::vector<locdet::models::SampleResult> samples;
-    const auto report = locdet::models::evaluate_localizer(predictor, bank, run.preset, split, run.data_seed,
-                                                           count, overlay.empty() ? 0 : 48, &samples);
-    std::printf("checkpoint %s | preset %s | split %s | model %s width %d\n", checkpoint.c_str(),
-                run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
-                run.model.backbone.width);
-    print_report(report);
-    if (!json_out.empty()) {
-      nlohmann::json j = report.to_json();
-      j["split"] = split_name;
-      j["checkpoint"] = checkpoint;
-      j["preset"] = run.preset.name;
-      locdet::write_file_atomic(json_out, j.dump(2) + "\n");
-      std::printf("wrote %s\n", json_out.c_str());
-    }
-    if (!overlay.empty()) {
-      locdet::models::write_localizer_overlay(overlay, samples, run.preset.height, run.preset.width);
-      std::printf("wrote %s\n", overlay.c_str());
-    }
-    return 0;
+      return evaluate_detector(checkpoint, split_name, count, json_out, drawings, device, bank);
+    return evaluate_localizer(checkpoint, split_name, count, json_out, drawings, device, bank);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "evaluate: error: %s\n", e.what());
     return 1;

@@ -23,18 +23,22 @@ RunDir::RunDir(const std::string& path, bool resume) : path_(path) {
   } else if (has_run) {
     fail("'", path, "' already holds a run; pass --resume to continue it, or choose another --out");
   }
-  ensure_writable_dir(path);
-  ensure_writable_dir(file("overlays"));
-  metrics_ = std::fopen(file("metrics.jsonl").c_str(), "a");
-  if (!metrics_)
-    fail("cannot open '", file("metrics.jsonl"), "' for appending; check the folder's permissions");
+  check_dir_creatable(path);
 }
 
 RunDir::~RunDir() {
   if (metrics_) std::fclose(metrics_);
 }
 
-void RunDir::write_json(const std::string& name, const nlohmann::json& value) const {
+void RunDir::create() {
+  if (created_) return;
+  ensure_writable_dir(path_);
+  ensure_writable_dir(file("overlays"));
+  created_ = true;
+}
+
+void RunDir::write_json(const std::string& name, const nlohmann::json& value) {
+  create();
   write_file_atomic(file(name), value.dump(2) + "\n");
 }
 
@@ -49,6 +53,12 @@ nlohmann::json RunDir::read_json(const std::string& name) const {
 }
 
 void RunDir::log_metrics(const nlohmann::json& record) {
+  if (!metrics_) {
+    create();
+    metrics_ = std::fopen(file("metrics.jsonl").c_str(), "a");
+    if (!metrics_)
+      fail("cannot open '", file("metrics.jsonl"), "' for appending; check the folder's permissions");
+  }
   const std::string line = record.dump() + "\n";
   if (std::fwrite(line.data(), 1, line.size(), metrics_) != line.size() || std::fflush(metrics_) != 0)
     fail("cannot append to '", file("metrics.jsonl"), "' (disk full?)");

@@ -12,7 +12,10 @@ namespace locdet {
 class RunDir {
  public:
   // Opens `path` for a new run (refuses a folder that already holds a run unless
-  // `resume`) or for resuming one (requires its config.json and last checkpoint).
+  // `resume`) or for resuming one (requires its config.json and last checkpoint). A new
+  // run's folder is created only when its first file is written, so a run that fails to
+  // start (a bad flag, missing MNIST) leaves nothing behind; that it could be created is
+  // checked here.
   RunDir(const std::string& path, bool resume);
   ~RunDir();
   RunDir(const RunDir&) = delete;
@@ -23,13 +26,17 @@ class RunDir {
   std::string last_checkpoint() const { return file("checkpoint.last.safetensors"); }
   std::string best_checkpoint() const { return file("checkpoint.safetensors"); }  // the model to use
 
-  void write_json(const std::string& name, const nlohmann::json& value) const;  // atomic
+  void write_json(const std::string& name, const nlohmann::json& value);  // atomic
   nlohmann::json read_json(const std::string& name) const;
   // Appends one line to metrics.jsonl and flushes it to the OS.
   void log_metrics(const nlohmann::json& record);
+  // Creates the folder and overlays/ (done by the first write; call it before writing
+  // files of your own there).
+  void create();
 
  private:
   std::string path_;
+  bool created_ = false;
   std::FILE* metrics_ = nullptr;
 };
 

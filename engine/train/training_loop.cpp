@@ -16,33 +16,69 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::map<std::string, std::string> checkpoint_metadata(const TrainingTask& task, int epoch, double best) {
+std::map<std::string, std::string> checkpoint_metadata(const TrainingTask& task, int epoch, double best,
+                                                       double train_seconds) {
   return {{kMetaTask, task.task_name()},
           {kMetaRun, task.run_json().dump()},
           {kMetaEpoch, std::to_string(epoch)},
-          {kMetaBest, std::to_string(best)}};
+          {kMetaBest, std::to_string(best)},
+          {kMetaTrainSeconds, std::to_string(train_seconds)}};
+}
+
+RunProgress progress_from_metadata(const std::map<std::string, std::string>& meta, const std::string& path) {
+  RunProgress progress;
+  try {
+    progress.epochs_done = std::stoi(meta.at(kMetaEpoch));
+    // Runs written before the time was kept count from zero.
+    if (meta.count(kMetaTrainSeconds)) progress.train_seconds = std::stod(meta.at(kMetaTrainSeconds));
+  } catch (const std::exception& e) {
+    fail("'", path, "' lacks readable training metadata (", e.what(),
+         "); is it a checkpoint written by train_gpu?");
+  }
+  return progress;
 }
 
 }  // namespace
 
-TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoopOptions& options) {
+RunProgress read_run_progress(const RunDir& dir) {
+  return progress_from_metadata(read_safetensors(dir.last_checkpoint()).metadata, dir.last_checkpoint());
+}
+
+TrainingResult run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoopOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   const int64_t epoch_steps = task.epoch_steps();
   int start_epoch = 0;
   int64_t first_step = 0;  // within start_epoch
   double best = -1.0;
+  double seconds_before = 0;  // training time of the run's earlier sessions
+  dir.create();
   if (options.resume) {
     auto meta = load_checkpoint(dir.last_checkpoint(), task.executor(), /*strict=*/true);
     best = std::stod(meta.at(kMetaBest));
-    // The step counter (restored with the data cursor and the schedule) says where the run
-    // stopped, also mid-epoch: the resumed run takes exactly the remaining steps.
+    const RunProgress progress = progress_from_metadata(meta, dir.last_checkpoint());
+    seconds_before = progress.train_seconds;
+    // The epochs validated and the step counter (restored with the data cursor and the
+    // schedule) say where the run stopped, also mid-epoch or between an epoch's last step
+    // and its validation: the resumed run takes exactly the remaining steps.
     const int64_t done = task.steps_done();
-    start_epoch = static_cast<int>(done / epoch_steps);
-    first_step = done % epoch_steps;
-    std::fprintf(stderr, "training: resuming %s at epoch %d, step %lld of %lld\n", dir.path().c_str(),
-                 start_epoch + 1, static_cast<long long>(first_step + 1),
-                 static_cast<long long>(epoch_steps));
+    start_epoch = progress.epochs_done;
+    first_step = done - start_epoch * epoch_steps;
+    LOCDET_CHECK(first_step >= 0 && first_step <= epoch_steps, "'", dir.last_checkpoint(), "' is at step ",
+                 done, " but says ", start_epoch, " epochs of ", epoch_steps,
+                 " steps are done; it does not belong to ", dir.file("config.json"));
+    if (start_epoch < task.epochs())
+      std::fprintf(stderr, "training: resuming %s at epoch %d/%d, step %lld of %lld\n", dir.path().c_str(),
+                   start_epoch + 1, task.epochs(),
+                   static_cast<long long>(std::min(first_step + 1, epoch_steps)),
+                   static_cast<long long>(epoch_steps));
+  } else if (!options.init_from.empty()) {
+    // Not strict: the optimizer's moments, step and data cursor stay fresh; every model
+    // tensor must be there with its shape, or the load fails listing each mismatch.
+    load_checkpoint(options.init_from, task.executor(), /*strict=*/false);
+    std::fprintf(stderr, "training: starting from the weights of %s (optimizer state fresh)\n",
+                 options.init_from.c_str());
   }
+  auto train_seconds = [&] { return seconds_before + seconds_since(started); };
   // Stops the run when the loss or any gradient went NaN/Inf (the device flag accumulates, so
   // a bad step between two reads is caught). Called at every log step and before every
   // checkpoint write, so a blown-up model never replaces the last good checkpoint.
@@ -69,7 +105,7 @@ TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoo
                        {"epoch", epoch + 1},
                        {"step", task.steps_done()},
                        {"images_per_second", ips},
-                       {"elapsed_s", seconds_since(started)}});
+                       {"elapsed_s", train_seconds()}});
         dir.log_metrics(record);
         char text[64];
         std::snprintf(text, sizeof(text), "epoch %d/%d ", epoch + 1, task.epochs());
@@ -81,13 +117,14 @@ TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoo
       if (!stop.empty()) {
         progress.finish();
         stop_if_nonfinite(0.0);
-        save_checkpoint(dir.last_checkpoint(), task.executor(), checkpoint_metadata(task, epoch, best));
+        save_checkpoint(dir.last_checkpoint(), task.executor(),
+                        checkpoint_metadata(task, epoch, best, train_seconds()));
         std::fprintf(stderr, "training: stopped by %s at step %lld; saved %s\n", stop.c_str(),
                      static_cast<long long>(task.steps_done()), dir.last_checkpoint().c_str());
         if (!options.resume_command.empty())
           std::fprintf(stderr, "  continue exactly where it stopped with: %s\n",
                        options.resume_command.c_str());
-        return TrainingEnd::kStopped;
+        return {TrainingEnd::kStopped, train_seconds()};
       }
     }
     progress.finish();
@@ -102,16 +139,16 @@ TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoo
                        {"epoch", epoch + 1},
                        {"step", task.steps_done()},
                        {"seconds", seconds_since(val_start)},
-                       {"elapsed_s", seconds_since(started)}});
+                       {"elapsed_s", train_seconds()}});
     dir.log_metrics(val.record);
     std::fprintf(stderr, "epoch %d/%d: val %s%s\n", epoch + 1, task.epochs(), val.summary.c_str(),
                  improved ? " (best)" : "");
-    if (improved)
-      save_checkpoint(dir.best_checkpoint(), task.executor(), checkpoint_metadata(task, epoch + 1, best));
+    const auto meta = checkpoint_metadata(task, epoch + 1, best, train_seconds());
+    if (improved) save_checkpoint(dir.best_checkpoint(), task.executor(), meta);
     // The resume point is written after the best model, so a resumed run never lacks it.
-    save_checkpoint(dir.last_checkpoint(), task.executor(), checkpoint_metadata(task, epoch + 1, best));
+    save_checkpoint(dir.last_checkpoint(), task.executor(), meta);
   }
-  return TrainingEnd::kFinished;
+  return {TrainingEnd::kFinished, train_seconds()};
 }
 
 }  // namespace locdet

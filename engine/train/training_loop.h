@@ -18,8 +18,9 @@ namespace locdet {
 // so a checkpoint alone rebuilds its model), the epochs done and the best validation score.
 constexpr const char* kMetaTask = "locdet.task";
 constexpr const char* kMetaRun = "locdet.run";
-constexpr const char* kMetaEpoch = "locdet.epoch";
+constexpr const char* kMetaEpoch = "locdet.epoch";  // epochs completed (validated)
 constexpr const char* kMetaBest = "locdet.best_performance";
+constexpr const char* kMetaTrainSeconds = "locdet.train_seconds";  // over every session of the run
 
 struct Validation {
   nlohmann::json record;  // logged as is; must hold "score" (higher is better)
@@ -49,8 +50,14 @@ class TrainingTask {
 };
 
 struct TrainingLoopOptions {
-  bool resume = false;  // continue from dir.last_checkpoint(), also mid-epoch
-  int log_every = 50;   // steps between train records
+  // Continue from dir.last_checkpoint(), also mid-epoch. The task may plan more (or fewer)
+  // epochs than the run had: it continues to task.epochs() (extending a run), with the
+  // schedule the task's executor was built with.
+  bool resume = false;
+  // A new run starting from these weights (a checkpoint of the same model; optimizer state,
+  // step counter and data stream start fresh). Ignored with `resume`.
+  std::string init_from;
+  int log_every = 50;  // steps between train records
   // Polled after every step: a non-empty answer ("signal 2") stops the loop after saving a
   // resumable checkpoint.
   std::function<std::string()> stop_requested;
@@ -59,7 +66,19 @@ struct TrainingLoopOptions {
 
 enum class TrainingEnd { kFinished, kStopped };
 
+struct TrainingResult {
+  TrainingEnd end = TrainingEnd::kFinished;
+  double train_seconds = 0;  // training and validation, over every session of the run
+};
+
 // Runs the remaining epochs of `task` into `dir`.
-TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoopOptions& options);
+TrainingResult run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoopOptions& options);
+
+// How far a run folder's last checkpoint got (its metadata; no tensor is read).
+struct RunProgress {
+  int epochs_done = 0;  // validated epochs
+  double train_seconds = 0;
+};
+RunProgress read_run_progress(const RunDir& dir);
 
 }  // namespace locdet
