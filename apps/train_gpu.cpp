@@ -203,7 +203,6 @@ int train_and_test(const Options& o, const Invocation& call, const Run& run, con
                    locdet::Device device, locdet::RunDir& dir, const locdet::data::DigitBank& bank,
                    TestFn&& test) {
   Trainer trainer(run, bank, device, !o.no_cuda_graph);
-  if (!o.resume || plan.extend) dir.write_json("config.json", run.to_json());
   if (plan.extend) {
     dir.log_metrics({{"kind", "extend"},
                      {"epochs_done", plan.epochs_done},

@@ -43,7 +43,7 @@ OverlayStyle overlay_style(int width, int height) {
 OverlayCanvas::OverlayCanvas(io::RgbImage image)
     : image_(std::move(image)), style_(overlay_style(image_.width, image_.height)) {}
 
-void OverlayCanvas::draw_label(const Rect& at, const std::string& label, Mark mark) {
+void OverlayCanvas::draw_label(const LabelRect& at, const std::string& label, Mark mark) {
   io::fill_rect(image_, at.x0, at.y0, at.x1, at.y1, io::kBlack);
   io::draw_text(image_, at.x0 + style_.text, at.y0 + style_.text, label, mark_color(mark), style_.text);
   labels_.push_back(at);
@@ -57,16 +57,23 @@ void OverlayCanvas::box(const float xyxy[4], Mark mark, const std::string& label
   const int w = io::text_width(label, style_.text) + 2 * style_.text;
   const int h = io::text_height(style_.text) + 2 * style_.text;
   const int line = style_.line;
-  const int spots[][2] = {{x0, y0 - h}, {x0, y1}, {x0 + line, y0 + line}, {x1 - w, y0 - h}, {x1 - w, y1}};
-  Rect best{};
+  // Next to the box first, then rows further above and below it (a crowded scene).
+  std::vector<std::pair<int, int>> spots = {{x0, y0 - h}, {x0, y1}, {x0 + line, y0 + line}, {x1 - w, y0 - h},
+                                            {x1 - w, y1}};
+  for (int row = 1; row <= 3; ++row)
+    for (int x : {x0, x1 - w}) {
+      spots.emplace_back(x, y1 + row * h);
+      spots.emplace_back(x, y0 - (row + 1) * h);
+    }
+  LabelRect best{};
   long best_overlap = -1;
   for (const auto& spot : spots) {
     // Kept inside the image (a label that does not fit anywhere is at least fully visible).
-    const int x = std::clamp(spot[0], 0, std::max(0, image_.width - w));
-    const int y = std::clamp(spot[1], 0, std::max(0, image_.height - h));
-    const Rect r{x, y, x + w, y + h};
+    const int x = std::clamp(spot.first, 0, std::max(0, image_.width - w));
+    const int y = std::clamp(spot.second, 0, std::max(0, image_.height - h));
+    const LabelRect r{x, y, x + w, y + h};
     long overlap = 0;
-    for (const Rect& o : labels_)
+    for (const LabelRect& o : labels_)
       overlap += static_cast<long>(std::max(0, std::min(r.x1, o.x1) - std::max(r.x0, o.x0))) *
                  std::max(0, std::min(r.y1, o.y1) - std::max(r.y0, o.y0));
     if (best_overlap < 0 || overlap < best_overlap) {

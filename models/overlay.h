@@ -41,28 +41,31 @@ struct OverlayStyle {
 };
 OverlayStyle overlay_style(int width, int height);
 
+// Where a label was drawn: [x0, x1) x [y0, y1).
+struct LabelRect {
+  int x0, y0, x1, y1;
+};
+
 // Boxes with labels on one image, in the image's pixels.
 class OverlayCanvas {
  public:
   explicit OverlayCanvas(io::RgbImage image);
   // The box and, when `label` is not empty, the label on a dark background next to it: above
-  // its top-left corner, else below it, else inside it; the first of these that overlaps no
-  // earlier label, else the first that fits the image.
+  // its top-left corner, else below it, else inside it, else in rows further above or below;
+  // the first spot that overlaps no earlier label, else the one that overlaps them least.
   void box(const float xyxy[4], Mark mark, const std::string& label);
   // A label in the top-left corner (e.g. "NONE" when there is no box to attach it to).
   void corner_label(const std::string& label, Mark mark);
   const io::RgbImage& image() const { return image_; }
   const OverlayStyle& style() const { return style_; }
+  const std::vector<LabelRect>& labels() const { return labels_; }
 
  private:
-  struct Rect {
-    int x0, y0, x1, y1;
-  };
-  void draw_label(const Rect& at, const std::string& label, Mark mark);
+  void draw_label(const LabelRect& at, const std::string& label, Mark mark);
 
   io::RgbImage image_;
   OverlayStyle style_;
-  std::vector<Rect> labels_;
+  std::vector<LabelRect> labels_;
 };
 
 // A tile of an overlay grid: `image` above a caption, one line per (text, mark); a yellow frame

@@ -92,7 +92,7 @@ def confusion_figure(evaluation, run_name):
     image = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(image, ax=ax)
     ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_xticklabels(labels, rotation=90)
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels)
     ax.set_xlabel("predicted")

@@ -51,7 +51,6 @@ TrainingResult run_training_loop(TrainingTask& task, RunDir& dir, const Training
   int64_t first_step = 0;  // within start_epoch
   double best = -1.0;
   double seconds_before = 0;  // training time of the run's earlier sessions
-  dir.create();
   if (options.resume) {
     auto meta = load_checkpoint(dir.last_checkpoint(), task.executor(), /*strict=*/true);
     best = std::stod(meta.at(kMetaBest));
@@ -78,6 +77,11 @@ TrainingResult run_training_loop(TrainingTask& task, RunDir& dir, const Training
     std::fprintf(stderr, "training: starting from the weights of %s (optimizer state fresh)\n",
                  options.init_from.c_str());
   }
+  // The run's configuration: written when the run starts (which creates its folder, so a
+  // start that fails before here leaves nothing), rewritten when a resumed run changed (more
+  // epochs).
+  const nlohmann::json config = task.run_json();
+  if (!options.resume || dir.read_json("config.json") != config) dir.write_json("config.json", config);
   auto train_seconds = [&] { return seconds_before + seconds_since(started); };
   // Stops the run when the loss or any gradient went NaN/Inf (the device flag accumulates, so
   // a bad step between two reads is caught). Called at every log step and before every

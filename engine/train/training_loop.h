@@ -71,7 +71,8 @@ struct TrainingResult {
   double train_seconds = 0;  // training and validation, over every session of the run
 };
 
-// Runs the remaining epochs of `task` into `dir`.
+// Runs the remaining epochs of `task` into `dir`, writing config.json (task.run_json()) when
+// the run starts or its configuration changed, metrics.jsonl and the checkpoints.
 TrainingResult run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoopOptions& options);
 
 // How far a run folder's last checkpoint got (its metadata; no tensor is read).

@@ -3,6 +3,7 @@
   edit_checkpoint.py IN OUT task=NAME        sets locdet.task
   edit_checkpoint.py IN OUT width=N          sets the model width in locdet.run
   edit_checkpoint.py IN OUT garble           overwrites header bytes with junk
+  edit_checkpoint.py IN OUT fill=TENSOR:V    sets every element of an F32 tensor to V
 """
 import json
 import struct
@@ -19,6 +20,14 @@ if edit == "garble":
     open(dst, "wb").write(bytes(out))
     sys.exit(0)
 key, value = edit.split("=", 1)
+if key == "fill":
+    name, number = value.rsplit(":", 1)
+    info = header[name]
+    assert info["dtype"] == "F32", info
+    begin, end = info["data_offsets"]
+    body = body[:begin] + struct.pack("<f", float(number)) * ((end - begin) // 4) + body[end:]
+    open(dst, "wb").write(data[: 8 + n] + body)
+    sys.exit(0)
 meta = header.setdefault("__metadata__", {})
 if key == "task":
     meta["locdet.task"] = value
