@@ -27,7 +27,8 @@ if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   echo "skip [no-GPU notice]: this machine has a GPU"
 else
   "$BIN/train_gpu" --out r "${TINY[@]:2}" --epochs 1 --steps-per-epoch 1 >/dev/null 2>"$WORK/stderr"
-  check "the no-GPU notice is printed once" test "$(grep -c 'on the CPU' "$WORK/stderr")" = 1
+  check "the no-GPU notice is printed once, and nothing else about GPUs" \
+    test "$(grep -c 'on the CPU' "$WORK/stderr")" = 1 -a "$(grep -c -e GPU -e CUDA "$WORK/stderr")" = 1
   check "it says plainly why" grep -qE "^train_gpu: (no GPU found|this build has no CUDA backend); training on the CPU$" \
     "$WORK/stderr"
   rm -rf r
