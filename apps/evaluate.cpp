@@ -58,8 +58,8 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e, const 
   std::printf("images %lld\n", static_cast<long long>(e.images));
   std::printf("AP@[.5:.95] %.4f  AP50 %.4f  AP75 %.4f  AR@100 %.4f\n", r.map, r.map50, r.map75, r.ar100);
   if (e.grid_performance >= 0)
-    std::printf("2x3 grid (first seed): accuracy %.4f  mean IoU %.4f  performance %.4f\n", e.grid_accuracy,
-                e.grid_mean_iou, e.grid_performance);
+    std::printf("2x3 grid (the INF265 metric): accuracy %.4f  mean IoU %.4f  performance %.4f\n",
+                e.grid_accuracy, e.grid_mean_iou, e.grid_performance);
   std::printf("\n%-7s %9s %9s\n", "digit", "AP", "AR@100");
   for (size_t c = 0; c < digits.size(); ++c)
     std::printf("%-7d %9.4f %9.4f\n", digits[c], r.per_class_ap[c], r.per_class_ar100[c]);

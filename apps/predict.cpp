@@ -207,7 +207,9 @@ class DetectorOnImages final : public ImagePredictor {
     Prediction out;
     nlohmann::json list = nlohmann::json::array();
     std::vector<models::Detection> drawn;
-    for (models::Detection d : predictor_.predict(fitted.image.pixels.data(), 1)[0]) {
+    const std::vector<std::vector<models::Detection>> found =
+        predictor_.predict(fitted.image.pixels.data(), 1);
+    for (models::Detection d : found[0]) {
       if (d.score < min_score_) continue;
       float box[4];
       unletterbox(d.box, fitted, image.width, image.height, box);

@@ -58,8 +58,8 @@ void OverlayCanvas::box(const float xyxy[4], Mark mark, const std::string& label
   const int h = io::text_height(style_.text) + 2 * style_.text;
   const int line = style_.line;
   // Next to the box first, then rows further above and below it (a crowded scene).
-  std::vector<std::pair<int, int>> spots = {{x0, y0 - h}, {x0, y1}, {x0 + line, y0 + line}, {x1 - w, y0 - h},
-                                            {x1 - w, y1}};
+  std::vector<std::pair<int, int>> spots = {
+      {x0, y0 - h}, {x0, y1}, {x0 + line, y0 + line}, {x1 - w, y0 - h}, {x1 - w, y1}};
   for (int row = 1; row <= 3; ++row)
     for (int x : {x0, x1 - w}) {
       spots.emplace_back(x, y1 + row * h);
@@ -95,7 +95,8 @@ io::RgbImage caption_tile(const io::RgbImage& image, const std::vector<std::pair
                           bool mistake) {
   const OverlayStyle style = overlay_style(image.width, image.height);
   const int line_height = io::text_height(style.text) + 2 * style.text;
-  const int frame = mistake ? std::max(3, 2 * style.line) : 0;
+  // Every tile keeps room for the frame, so framed and unframed tiles line up in a grid.
+  const int frame = std::max(3, 2 * style.line);
   io::RgbImage tile(image.width + 2 * frame,
                     image.height + static_cast<int>(lines.size()) * line_height + style.text + 2 * frame,
                     {30, 30, 30});

@@ -75,6 +75,21 @@ check "a digit: the printed score is the JSON's ($score)" grep -qE "in/a/x.png: 
 check "a digit: score = presence x confidence <= presence" \
   test "$(json some/x.png.json 'd["score"] <= d["presence"] and len(d["box_xyxy"]) == 4')" = True
 
+# ---- a detector: a list of detections, each with the score it prints
+"$BIN/train_gpu" --task detect --out "$WORK/det" "${TINY[@]}" --epochs 1 --steps-per-epoch 2 >"$WORK/train.log" 2>&1 ||
+  { cat "$WORK/train.log"; echo "FAIL: the tiny detector run failed"; exit 1; }
+# Two training steps find nothing yet: a head bias of 5 makes every anchor a confident digit.
+python3 "$here/edit_checkpoint.py" "$WORK/det/checkpoint.safetensors" sure.safetensors fill=head.out.bias:5
+"$BIN/predict" --checkpoint sure.safetensors --images in/a/x.png --out det_all --min-score 0 \
+  --device cpu >"$WORK/stdout" 2>&1
+check "detector JSON: detections with digit, score and box" test "$(json det_all/x.png.json \
+  'len(d["detections"]) > 0 and all(sorted(x) == ["box_xyxy", "digit", "score"] for x in d["detections"])')" = True
+first=$(json det_all/x.png.json '"%d %.3f" % (d["detections"][0]["digit"], d["detections"][0]["score"])')
+check "detector: the printed scores are the JSON's ($first)" grep -qF "digit(s) $first" "$WORK/stdout"
+"$BIN/predict" --checkpoint sure.safetensors --images in/a/x.png --out det_none --min-score 1 \
+  --device cpu >/dev/null 2>&1
+check "detector --min-score 1: no detections" test "$(json det_none/x.png.json 'd["detections"]')" = "[]"
+
 # ---- flags
 expect_failure "--min-score above 1" 105 "--min-score" "not in range" -- \
   "$BIN/predict" --checkpoint "$ckpt" --images in/a/x.png --out out5 --min-score 1.5
