@@ -3,10 +3,13 @@
 // AP (JSON keys map, map50, map75, per_class_ap, ar100, PR curves, confusion matrix).
 //   evaluate --checkpoint runs/loc/checkpoint.safetensors --split test [--count N] [--json OUT]
 //            [--overlay first.png] [--mistakes mistakes.png]
+// --dump FILE.safetensors also writes the scenes, their labels and the model's raw outputs
+// (metadata: task, run, split, report), e.g. for tools/check_onnx.py.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "apps/cli.h"
+#include "engine/tensor_dump.h"
 #include "kernels/base/atomic_file.h"
 #include "kernels/base/device.h"
 #include "kernels/base/error.h"
@@ -77,85 +80,96 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e, const 
   }
 }
 
-// What evaluate draws: the first scenes of the split (--overlay: what train_gpu's
-// overlays/test.png shows for the test split) and the first ones it got wrong (--mistakes).
-struct Drawings {
-  std::string first, mistakes;
+// What evaluate writes besides its printed report: --json, the first scenes of the split
+// (--overlay: what train_gpu's overlays/test.png shows for the test split), the first ones it
+// got wrong (--mistakes), and --dump.
+struct Outputs {
+  std::string json, first, mistakes, dump;
   static constexpr int kScenes = 48;
   locdet::models::OverlayPick pick() const {
     return {first.empty() ? 0 : kScenes, mistakes.empty() ? 0 : kScenes};
   }
 };
 
+// Writes what `out` asks for; draw(path, samples) draws one overlay.
+template <class Sample, class DrawFn>
+void write_outputs(const Outputs& out, const std::string& task, const nlohmann::json& run,
+                   const std::string& checkpoint, const std::string& split, const nlohmann::json& report,
+                   const std::vector<Sample>& first, const std::vector<Sample>& mistakes, DrawFn&& draw,
+                   locdet::TensorDump& dump) {
+  if (!out.json.empty()) {
+    nlohmann::json j = report;
+    j["task"] = task;
+    j["split"] = split;
+    j["checkpoint"] = checkpoint;
+    j["preset"] = run.at("preset").at("name");
+    if (task == "detect") j["classes"] = run.at("model").at("classes");
+    locdet::write_file_atomic(out.json, j.dump(2) + "\n");
+    std::printf("wrote %s\n", out.json.c_str());
+  }
+  if (!out.first.empty()) {
+    draw(out.first, first);
+    std::printf("wrote %s (the first %zu scenes)\n", out.first.c_str(), first.size());
+  }
+  if (!out.mistakes.empty()) {
+    draw(out.mistakes, mistakes);
+    std::printf("wrote %s (the first %zu scenes with a mistake)\n", out.mistakes.c_str(), mistakes.size());
+  }
+  if (!out.dump.empty()) {
+    dump.write(out.dump, {{"locdet.task", task},
+                          {"locdet.run", run.dump()},
+                          {"locdet.checkpoint", checkpoint},
+                          {"locdet.split", split},
+                          {"locdet.report", report.dump()}});
+    std::printf("wrote %s (%lld scenes)\n", out.dump.c_str(), static_cast<long long>(dump.rows("image")));
+  }
+}
+
 int evaluate_detector(const std::string& checkpoint, const std::string& split_name, int64_t count,
-                      const std::string& json_out, const Drawings& drawings, locdet::Device device,
-                      const locdet::data::DigitBank& bank) {
+                      const Outputs& out, locdet::Device device, const locdet::data::DigitBank& bank) {
   namespace models = locdet::models;
   const models::DetectorRun run = models::read_detector_run(checkpoint);
   models::DetectorPredictor predictor(run.model, 250, device);
   predictor.load_checkpoint(checkpoint);
-  const locdet::data::Split split = locdet::data::parse_split(split_name);
   std::vector<models::DetectionSample> first, mistakes;
-  const auto report = models::evaluate_detector(predictor, bank, run.preset, split, run.data_seed, count,
-                                                drawings.pick(), &first, &mistakes);
+  locdet::TensorDump dump;
+  const auto report = models::evaluate_detector(
+      predictor, bank, run.preset, locdet::data::parse_split(split_name), run.data_seed, count, out.pick(),
+      &first, &mistakes, out.dump.empty() ? nullptr : &dump);
   std::printf("checkpoint %s | preset %s | split %s | detector %s width %d\n", checkpoint.c_str(),
               run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
               run.model.backbone.width);
   print_detection_report(report, run.model.classes);
-  if (!json_out.empty()) {
-    nlohmann::json j = report.to_json();
-    j["task"] = "detect";
-    j["split"] = split_name;
-    j["checkpoint"] = checkpoint;
-    j["preset"] = run.preset.name;
-    j["classes"] = run.model.classes;
-    locdet::write_file_atomic(json_out, j.dump(2) + "\n");
-    std::printf("wrote %s\n", json_out.c_str());
-  }
-  if (!drawings.first.empty()) {
-    models::write_detector_overlay(drawings.first, first, run.preset.height, run.preset.width);
-    std::printf("wrote %s (the first %zu scenes)\n", drawings.first.c_str(), first.size());
-  }
-  if (!drawings.mistakes.empty()) {
-    models::write_detector_overlay(drawings.mistakes, mistakes, run.preset.height, run.preset.width);
-    std::printf("wrote %s (the first %zu scenes with a mistake)\n", drawings.mistakes.c_str(),
-                mistakes.size());
-  }
+  write_outputs(
+      out, "detect", run.to_json(), checkpoint, split_name, report.to_json(), first, mistakes,
+      [&](const std::string& path, const std::vector<models::DetectionSample>& samples) {
+        models::write_detector_overlay(path, samples, run.preset.height, run.preset.width);
+      },
+      dump);
   return 0;
 }
 
 int evaluate_localizer(const std::string& checkpoint, const std::string& split_name, int64_t count,
-                       const std::string& json_out, const Drawings& drawings, locdet::Device device,
-                       const locdet::data::DigitBank& bank) {
+                       const Outputs& out, locdet::Device device, const locdet::data::DigitBank& bank) {
   namespace models = locdet::models;
   const models::LocalizerRun run = models::read_localizer_run(checkpoint);
   models::LocalizerPredictor predictor(run.model, 250, device);
   predictor.load_checkpoint(checkpoint);
-  const locdet::data::Split split = locdet::data::parse_split(split_name);
   std::vector<models::SampleResult> first, mistakes;
-  const auto report = models::evaluate_localizer(predictor, bank, run.preset, split, run.data_seed, count,
-                                                 drawings.pick(), &first, &mistakes);
+  locdet::TensorDump dump;
+  const auto report = models::evaluate_localizer(
+      predictor, bank, run.preset, locdet::data::parse_split(split_name), run.data_seed, count, out.pick(),
+      &first, &mistakes, out.dump.empty() ? nullptr : &dump);
   std::printf("checkpoint %s | preset %s | split %s | model %s width %d\n", checkpoint.c_str(),
               run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
               run.model.backbone.width);
   print_report(report);
-  if (!json_out.empty()) {
-    nlohmann::json j = report.to_json();
-    j["split"] = split_name;
-    j["checkpoint"] = checkpoint;
-    j["preset"] = run.preset.name;
-    locdet::write_file_atomic(json_out, j.dump(2) + "\n");
-    std::printf("wrote %s\n", json_out.c_str());
-  }
-  if (!drawings.first.empty()) {
-    models::write_localizer_overlay(drawings.first, first, run.preset.height, run.preset.width);
-    std::printf("wrote %s (the first %zu scenes)\n", drawings.first.c_str(), first.size());
-  }
-  if (!drawings.mistakes.empty()) {
-    models::write_localizer_overlay(drawings.mistakes, mistakes, run.preset.height, run.preset.width);
-    std::printf("wrote %s (the first %zu scenes with a mistake)\n", drawings.mistakes.c_str(),
-                mistakes.size());
-  }
+  write_outputs(
+      out, "localize", run.to_json(), checkpoint, split_name, report.to_json(), first, mistakes,
+      [&](const std::string& path, const std::vector<models::SampleResult>& samples) {
+        models::write_localizer_overlay(path, samples, run.preset.height, run.preset.width);
+      },
+      dump);
   return 0;
 }
 
@@ -164,18 +178,20 @@ int evaluate_localizer(const std::string& checkpoint, const std::string& split_n
 int main(int argc, char** argv) {
   locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
   CLI::App app{"Evaluate a trained localizer or detector on a split of its preset", "evaluate"};
-  std::string checkpoint, split_name = "test", json_out, device_name, mnist;
-  Drawings drawings;
+  std::string checkpoint, split_name = "test", device_name, mnist;
+  Outputs out;
   int64_t count = 0;
   app.add_option("--checkpoint", checkpoint, "checkpoint written by train_gpu")->required();
   app.add_option("--split", split_name, "train | val | test")->capture_default_str();
   app.add_option("--count", count, "number of scenes (default: the whole split)");
-  app.add_option("--json", json_out, "also write the report as JSON to this file");
-  app.add_option("--overlay", drawings.first,
+  app.add_option("--json", out.json, "also write the report as JSON to this file");
+  app.add_option("--overlay", out.first,
                  "also draw the first 48 scenes with truth and prediction to this PNG (for the test split: "
                  "what train_gpu's overlays/test.png shows)");
-  app.add_option("--mistakes", drawings.mistakes,
-                 "also draw the first 48 scenes the model got wrong to this PNG");
+  app.add_option("--mistakes", out.mistakes, "also draw the first 48 scenes the model got wrong to this PNG");
+  app.add_option("--dump", out.dump,
+                 "also write the scenes, their labels and the model's raw outputs to this safetensors file "
+                 "(for comparing another runtime: tools/check_onnx.py)");
   app.add_option("--device", device_name, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_option("--mnist", mnist,
                  "MNIST folder (default: $LOCDET_MNIST_DIR, else data/mnist of the source tree this program "
@@ -188,9 +204,8 @@ int main(int argc, char** argv) {
     const locdet::Device device = locdet::choose_device(device_name, "evaluate");
     const locdet::data::DigitBank bank =
         locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(locdet::data::find_mnist_dir(mnist)));
-    if (task == "detect")
-      return evaluate_detector(checkpoint, split_name, count, json_out, drawings, device, bank);
-    return evaluate_localizer(checkpoint, split_name, count, json_out, drawings, device, bank);
+    if (task == "detect") return evaluate_detector(checkpoint, split_name, count, out, device, bank);
+    return evaluate_localizer(checkpoint, split_name, count, out, device, bank);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "evaluate: error: %s\n", e.what());
     return 1;

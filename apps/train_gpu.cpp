@@ -9,8 +9,10 @@
 //   train_gpu --out runs/loc --resume --epochs 12   (extends a run to 12 epochs)
 //   train_gpu --init-from runs/loc/checkpoint.safetensors --out runs/tuned   (new run, trained weights)
 //
-// Writes runs/NAME/: config.json, metrics.jsonl, checkpoint.safetensors (best),
-// checkpoint.last.safetensors (resume point), eval.json, overlays/*.png.
+// Writes runs/NAME/: config.json, metrics.jsonl, TensorBoard events (events.out.tfevents.*:
+// the metrics as scalars, the validation overlay as an image per epoch),
+// checkpoint.safetensors (best), checkpoint.last.safetensors (resume point), eval.json,
+// overlays/*.png (val.png: the last epoch's first 16 validation scenes; test.png).
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
@@ -52,7 +54,7 @@ struct Options {
   std::string task = "localize", preset, preset_file, model = "small", box_loss = "giou",
               class_loss = "focal";
   std::string device, out, mnist, init_from;
-  int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1;
+  int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1, patience = 0;
   int64_t steps_per_epoch = 0, val_count = 0, test_count = 0, warmup = 200;
   float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, box_weight = 2.0f;
   uint64_t seed = 1;
@@ -73,8 +75,9 @@ constexpr const char* kModelFlags[] = {"--model",      "--width",   "--box-loss"
                                        "--head-convs", "--pos-iou", "--neg-iou",  "--box-weight"};
 // The rest of what config.json fixes. --epochs is not among them: with --resume it extends
 // (or shortens) the run.
-constexpr const char* kRunFlags[] = {"--task", "--preset", "--preset-file", "--batch",  "--steps-per-epoch",
-                                     "--lr",   "--seed",   "--val-count",   "--warmup", "--weight-decay"};
+constexpr const char* kRunFlags[] = {
+    "--task", "--preset",    "--preset-file", "--batch",        "--steps-per-epoch", "--lr",
+    "--seed", "--val-count", "--warmup",      "--weight-decay", "--patience"};
 
 void check_flag_combinations(const Options& o, const Invocation& call) {
   if (o.resume && !o.init_from.empty())
@@ -114,6 +117,7 @@ void schedule_from_options(const Options& o, models::RunSchedule& run) {
   run.warmup_steps = o.warmup;
   run.seed = o.seed;
   run.val_count = o.val_count;
+  run.patience = o.patience;
   run.test_count = o.test_count;
   run.init_from = o.init_from;
 }
@@ -135,7 +139,13 @@ bool plan_resume(const Options& o, const Invocation& call, const locdet::RunDir&
   const locdet::RunProgress progress = locdet::read_run_progress(dir);
   plan.epochs_before = run.epochs;
   plan.epochs_done = progress.epochs_done;
+  const bool stopped_early = progress.stopped_early(run.patience, run.epochs);
   if (call.given("--epochs") && o.epochs != run.epochs) {
+    LOCDET_CHECK(
+        !stopped_early, dir.path(), " stopped early after epoch ", progress.epochs_done,
+        " (no better validation score since epoch ", progress.best_epoch, ", --patience ", run.patience,
+        "): more epochs would stop again at once; start a new run from its weights with --init-from ",
+        dir.best_checkpoint());
     LOCDET_CHECK(o.epochs >= progress.epochs_done, "--epochs ", o.epochs, ": ", dir.path(), " has trained ",
                  progress.epochs_done, " epochs already; pass --epochs ", progress.epochs_done + 1,
                  " or more to train longer");
@@ -144,18 +154,28 @@ bool plan_resume(const Options& o, const Invocation& call, const locdet::RunDir&
     plan.extend = true;
   }
   if (call.given("--test-count")) run.test_count = o.test_count;
-  if (progress.epochs_done < run.epochs) return true;
+  if (progress.epochs_done < run.epochs && !stopped_early) return true;
   // Trained to the end: only the test may be missing (an interrupt during it), or be of
   // another length than the run now has.
   if (std::filesystem::exists(dir.file("eval.json"))) {
     const nlohmann::json eval = dir.read_json("eval.json");
     if (eval.value("trained_epochs", run.epochs) == run.epochs) {
-      std::printf(
-          "%s is finished: %d of %d epochs trained (%.1f s) and tested (eval.json); nothing to do.\n"
-          "  Train it longer with: --resume --epochs N (N > %d); score it again with evaluate --checkpoint "
-          "%s\n",
-          dir.path().c_str(), progress.epochs_done, run.epochs, progress.train_seconds, run.epochs,
-          locdet::apps::shell_quote(dir.best_checkpoint()).c_str());
+      const std::string best = locdet::apps::shell_quote(dir.best_checkpoint());
+      if (stopped_early) {
+        std::printf(
+            "%s is finished: stopped early after %d of %d epochs (best: epoch %d, --patience %d; %.1f s) and "
+            "tested (eval.json); nothing to do.\n  Train on from its weights with: --init-from %s; score it "
+            "again with evaluate --checkpoint %s\n",
+            dir.path().c_str(), progress.epochs_done, run.epochs, progress.best_epoch, run.patience,
+            progress.train_seconds, best.c_str(), best.c_str());
+      } else {
+        std::printf(
+            "%s is finished: %d of %d epochs trained (%.1f s) and tested (eval.json); nothing to do.\n"
+            "  Train it longer with: --resume --epochs N (N > %d); score it again with evaluate --checkpoint "
+            "%s\n",
+            dir.path().c_str(), progress.epochs_done, run.epochs, progress.train_seconds, run.epochs,
+            best.c_str());
+      }
       return false;
     }
   }
@@ -163,13 +183,14 @@ bool plan_resume(const Options& o, const Invocation& call, const locdet::RunDir&
 }
 
 // Runs the training loop with Ctrl-C / SIGTERM as a clean stop.
-locdet::TrainingResult train_until_done(locdet::TrainingTask& task, locdet::RunDir& dir, const Options& o,
-                                        const Invocation& call) {
+locdet::TrainingResult train_until_done(locdet::TrainingTask& task, locdet::RunDir& dir, int patience,
+                                        const Options& o, const Invocation& call) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   locdet::TrainingLoopOptions loop;
   loop.resume = o.resume;
   loop.init_from = o.init_from;
+  loop.patience = patience;
   loop.log_every = o.log_every;
   loop.stop_requested = [] {
     return g_stop_signal ? "signal " + std::to_string(g_stop_signal) : std::string();
@@ -215,7 +236,7 @@ int train_and_test(const Options& o, const Invocation& call, const Run& run, con
   }
   print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
               trainer.executor().mode());
-  const locdet::TrainingResult result = train_until_done(trainer, dir, o, call);
+  const locdet::TrainingResult result = train_until_done(trainer, dir, run.patience, o, call);
   if (result.end == locdet::TrainingEnd::kStopped) return 130;
   test(result.train_seconds);
   std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
@@ -409,6 +430,11 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "warm-up steps")->capture_default_str();
   app.add_option("--seed", o.seed, "parameter init and training scenes")->capture_default_str();
   app.add_option("--val-count", o.val_count, "validation scenes per epoch (default: the whole split)");
+  app.add_option(
+         "--patience", o.patience,
+         "stop when the validation score (localize: performance, detect: AP) has not improved for this "
+         "many epochs, keeping the best checkpoint (0: off)")
+      ->capture_default_str();
   app.add_option("--test-count", o.test_count,
                  "test scenes for the final evaluation (default: the whole split; saved with the run)");
   app.add_option("--out", o.out, "run folder, e.g. runs/loc")->required();

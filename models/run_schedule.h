@@ -25,6 +25,7 @@ struct RunSchedule {
   int64_t val_count = 0;   // 0: the whole validation split
   int64_t test_count = 0;  // scenes of the final test (0: the whole test split)
   std::string init_from;   // the checkpoint whose weights the run started from (--init-from)
+  int patience = 0;        // > 0: stop when the validation score has not improved for this many epochs
 
   int64_t epoch_steps() const;
   int64_t total_steps() const { return epoch_steps() * epochs; }

@@ -1,6 +1,7 @@
-// The training loop every task shares: epochs of steps with a progress line, metrics.jsonl,
-// a stop on NaN/Inf, a clean stop on request (Ctrl-C) with a resumable checkpoint,
-// validation after each epoch, the best and the last checkpoint. A task (models/ implements
+// The training loop every task shares: epochs of steps with a progress line, metrics.jsonl
+// and TensorBoard events, a stop on NaN/Inf, a clean stop on request (Ctrl-C) with a
+// resumable checkpoint, validation after each epoch (its overlay as a TensorBoard image),
+// the best and the last checkpoint, early stopping (patience). A task (models/ implements
 // the localizer's and the detector's) says how to take a step, what to log and how to score.
 #pragma once
 
@@ -20,11 +21,15 @@ constexpr const char* kMetaTask = "locdet.task";
 constexpr const char* kMetaRun = "locdet.run";
 constexpr const char* kMetaEpoch = "locdet.epoch";  // epochs completed (validated)
 constexpr const char* kMetaBest = "locdet.best_performance";
+constexpr const char* kMetaBestEpoch = "locdet.best_epoch";        // the epoch that gave kMetaBest
 constexpr const char* kMetaTrainSeconds = "locdet.train_seconds";  // over every session of the run
 
 struct Validation {
   nlohmann::json record;  // logged as is; must hold "score" (higher is better)
   std::string summary;    // one line for the terminal
+  // Optional: draws some validated scenes to a PNG at this path (the loop writes
+  // overlays/val.png and logs it to TensorBoard as val/overlay).
+  std::function<void(const std::string& png_path)> write_overlay;
 };
 
 class TrainingTask {
@@ -62,9 +67,12 @@ struct TrainingLoopOptions {
   // resumable checkpoint.
   std::function<std::string()> stop_requested;
   std::string resume_command;  // printed when stopped: how to continue
+  // > 0: stop once the validation score has not improved for this many epochs (the best
+  // checkpoint stays). The best epoch is checkpoint metadata, so a resumed run counts on.
+  int patience = 0;
 };
 
-enum class TrainingEnd { kFinished, kStopped };
+enum class TrainingEnd { kFinished, kStopped };  // kFinished: all epochs, or stopped early
 
 struct TrainingResult {
   TrainingEnd end = TrainingEnd::kFinished;
@@ -78,7 +86,10 @@ TrainingResult run_training_loop(TrainingTask& task, RunDir& dir, const Training
 // How far a run folder's last checkpoint got (its metadata; no tensor is read).
 struct RunProgress {
   int epochs_done = 0;  // validated epochs
+  int best_epoch = 0;   // the epoch of the best validation score (1-based; 0: none)
   double train_seconds = 0;
+  // Whether early stopping with `patience` ended a run of `epochs` epochs here.
+  bool stopped_early(int patience, int epochs) const;
 };
 RunProgress read_run_progress(const RunDir& dir);
 

@@ -70,7 +70,7 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
                                       int64_t count, OverlayPick pick,
                                       std::vector<DetectionSample>* first_scenes,
-                                      std::vector<DetectionSample>* mistake_scenes) {
+                                      std::vector<DetectionSample>* mistake_scenes, TensorDump* dump) {
   const int64_t available = data::split_size(preset, split);
   if (count <= 0 || count > available) count = available;
   const DetectorConfig& config = predictor.config();
@@ -85,9 +85,24 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
     const int n = static_cast<int>(std::min<int64_t>(predictor.batch(), count - first));
     data::render_scenes_cpu(preset, split, data_seed, source, static_cast<uint64_t>(first), n, &scenes);
     const auto detections = predictor.predict(scenes.images.data(), n);
+    if (dump) {
+      dump->append("image", {1, preset.height, preset.width}, scenes.images.data(), n);
+      predictor.dump_outputs(*dump, n);
+    }
     for (int b = 0; b < n; ++b) {
       const int64_t image = first + b;
       const SceneLabel& label = scenes.labels[b];
+      if (dump) {
+        float gt_boxes[kSceneMaxDigits][4] = {};
+        int32_t gt_digits[kSceneMaxDigits];
+        std::fill_n(gt_digits, kSceneMaxDigits, -1);
+        for (int k = 0; k < std::clamp(label.count, 0, kSceneMaxDigits); ++k) {
+          std::copy_n(label.box[k], 4, gt_boxes[k]);
+          gt_digits[k] = label.cls[k];
+        }
+        dump->append("gt_boxes", {kSceneMaxDigits, 4}, &gt_boxes[0][0], 1);
+        dump->append("gt_digits", {kSceneMaxDigits}, gt_digits, 1);
+      }
       evaluator.add_image(image);
       for (int k = 0; k < label.count; ++k) {
         const int cls = label.cls[k] >= 0 && label.cls[k] < 10 ? map.index_of_digit[label.cls[k]] : -1;

@@ -47,12 +47,16 @@ DetectionMatch match_detections(const SceneLabel& label, const std::vector<Detec
                                 float min_score = kOverlayMinScore);
 
 // Renders `count` scenes of `split` (0: the whole split) with `data_seed`, detects and scores
-// them. The scenes `pick` asks for land in *first_scenes and *mistake_scenes (overlays).
+// them. The scenes `pick` asks for land in *first_scenes and *mistake_scenes (overlays). With
+// `dump`: every scene's image [1, H, W], its digits' boxes gt_boxes [kSceneMaxDigits, 4] (xyxy
+// pixels) and gt_digits [kSceneMaxDigits] (i32, -1 past the last) and the model's outputs
+// (DetectorPredictor::dump_outputs).
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
                                       int64_t count, OverlayPick pick = {},
                                       std::vector<DetectionSample>* first_scenes = nullptr,
-                                      std::vector<DetectionSample>* mistake_scenes = nullptr);
+                                      std::vector<DetectionSample>* mistake_scenes = nullptr,
+                                      TensorDump* dump = nullptr);
 
 // A grid of scenes (models/overlay.h): true digits in green with their class, detections with
 // score >= min_score in red with "digit score"; a wrong detection in yellow, a missed digit in

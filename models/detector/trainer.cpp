@@ -46,9 +46,13 @@ std::string DetectorTrainer::progress_text(const nlohmann::json& r) const {
 Validation DetectorTrainer::validate() {
   if (!validator_) validator_ = std::make_unique<DetectorPredictor>(run_.model, 250, device());
   validator_->copy_weights_from(executor());
-  const auto val =
-      evaluate_detector(*validator_, bank(), run_.preset, data::Split::kVal, run_.data_seed, run_.val_count);
+  auto shown = std::make_shared<std::vector<DetectionSample>>();  // the first 16 scenes, for the overlay
+  const auto val = evaluate_detector(*validator_, bank(), run_.preset, data::Split::kVal, run_.data_seed,
+                                     run_.val_count, {16, 0}, shown.get());
   Validation v;
+  v.write_overlay = [this, shown](const std::string& path) {
+    write_detector_overlay(path, *shown, run_.preset.height, run_.preset.width);
+  };
   v.record = {{"map", val.coco.map},
               {"map50", val.coco.map50},
               {"map75", val.coco.map75},

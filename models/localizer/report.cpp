@@ -14,7 +14,7 @@ eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const
                                             const data::Preset& preset, data::Split split, uint64_t data_seed,
                                             int64_t count, OverlayPick pick,
                                             std::vector<SampleResult>* first_scenes,
-                                            std::vector<SampleResult>* mistake_scenes) {
+                                            std::vector<SampleResult>* mistake_scenes, TensorDump* dump) {
   const int64_t available = data::split_size(preset, split);
   if (count <= 0 || count > available) count = available;
   data::SceneSource source(bank, preset, split);
@@ -25,9 +25,14 @@ eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const
     const int n = static_cast<int>(std::min<int64_t>(predictor.batch(), count - first));
     data::render_scenes_cpu(preset, split, data_seed, source, static_cast<uint64_t>(first), n, &scenes);
     const auto predictions = predictor.predict(scenes.images.data(), n);
+    if (dump) {
+      dump->append("image", {1, preset.height, preset.width}, scenes.images.data(), n);
+      predictor.dump_outputs(*dump, n);
+    }
     for (int b = 0; b < n; ++b) {
       float label[kLocalizerLabelSize];
       scene_label_to_localizer(scenes.labels[b], preset.height, preset.width, label);
+      if (dump) dump->append("label", {kLocalizerLabelSize}, label, 1);
       const float truth[4] = {label[1] - label[3] / 2, label[2] - label[4] / 2, label[1] + label[3] / 2,
                               label[2] + label[4] / 2};
       const LocalizerPrediction& p = predictions[b];

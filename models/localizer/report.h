@@ -26,12 +26,15 @@ bool localizer_mistake(const SceneLabel& label, const LocalizerPrediction& predi
 
 // Renders `count` scenes of `split` (0: the whole split) with `data_seed`, predicts and
 // scores them. The scenes `pick` asks for, with their predictions, land in *first_scenes
-// and *mistake_scenes (overlays).
+// and *mistake_scenes (overlays). With `dump`: every scene's image [1, H, W], label [6] (the
+// INF265 project's [p, cx, cy, w, h, class]) and the model's raw outputs
+// (LocalizerPredictor::dump_outputs) are appended to it.
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
                                             const data::Preset& preset, data::Split split, uint64_t data_seed,
                                             int64_t count, OverlayPick pick = {},
                                             std::vector<SampleResult>* first_scenes = nullptr,
-                                            std::vector<SampleResult>* mistake_scenes = nullptr);
+                                            std::vector<SampleResult>* mistake_scenes = nullptr,
+                                            TensorDump* dump = nullptr);
 
 // A grid of scenes (models/overlay.h): the true box in green, the predicted one in red (yellow
 // when it is a mistake); under each scene "TRUE 7", "PRED 7 0.973" and "IOU 0.91".

@@ -66,9 +66,13 @@ std::string LocalizerTrainer::progress_text(const nlohmann::json& r) const {
 Validation LocalizerTrainer::validate() {
   if (!validator_) validator_ = std::make_unique<LocalizerPredictor>(run_.model, 250, device());
   validator_->copy_weights_from(executor());
-  const auto val =
-      evaluate_localizer(*validator_, bank(), run_.preset, data::Split::kVal, run_.data_seed, run_.val_count);
+  auto shown = std::make_shared<std::vector<SampleResult>>();  // the first 16 scenes, for the overlay
+  const auto val = evaluate_localizer(*validator_, bank(), run_.preset, data::Split::kVal, run_.data_seed,
+                                      run_.val_count, {16, 0}, shown.get());
   Validation v;
+  v.write_overlay = [this, shown](const std::string& path) {
+    write_localizer_overlay(path, *shown, run_.preset.height, run_.preset.width);
+  };
   v.record = {{"accuracy", val.accuracy},
               {"mean_iou", val.mean_iou},
               {"performance", val.performance},
