@@ -2,11 +2,13 @@
 // carries its task, model and preset, so no other flag is needed. Detectors report COCO-style
 // AP (JSON keys map, map50, map75, per_class_ap, ar100, PR curves, confusion matrix).
 //   evaluate --checkpoint runs/loc/checkpoint.safetensors --split test [--count N] [--json OUT]
+//            [--overlay first.png] [--mistakes mistakes.png]
 // --dump FILE.safetensors also writes the scenes, their labels and the model's raw outputs
 // (metadata: task, run, split, report), e.g. for tools/check_onnx.py.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "apps/cli.h"
 #include "engine/tensor_dump.h"
 #include "kernels/base/atomic_file.h"
 #include "kernels/base/device.h"
@@ -59,8 +61,8 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e, const 
   std::printf("images %lld\n", static_cast<long long>(e.images));
   std::printf("AP@[.5:.95] %.4f  AP50 %.4f  AP75 %.4f  AR@100 %.4f\n", r.map, r.map50, r.map75, r.ar100);
   if (e.grid_performance >= 0)
-    std::printf("2x3 grid (first seed): accuracy %.4f  mean IoU %.4f  performance %.4f\n", e.grid_accuracy,
-                e.grid_mean_iou, e.grid_performance);
+    std::printf("2x3 grid (the INF265 metric): accuracy %.4f  mean IoU %.4f  performance %.4f\n",
+                e.grid_accuracy, e.grid_mean_iou, e.grid_performance);
   std::printf("\n%-7s %9s %9s\n", "digit", "AP", "AR@100");
   for (size_t c = 0; c < digits.size(); ++c)
     std::printf("%-7d %9.4f %9.4f\n", digits[c], r.per_class_ap[c], r.per_class_ar100[c]);
@@ -78,49 +80,96 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e, const 
   }
 }
 
-// --dump: the dump with what it needs to be read on its own (the model, the split, our report).
-void write_dump(locdet::TensorDump& dump, const std::string& path, const std::string& task,
-                const nlohmann::json& run, const std::string& checkpoint, const std::string& split,
-                const nlohmann::json& report) {
-  dump.write(path, {{"locdet.task", task},
-                    {"locdet.run", run.dump()},
-                    {"locdet.checkpoint", checkpoint},
-                    {"locdet.split", split},
-                    {"locdet.report", report.dump()}});
-  std::printf("wrote %s (%lld scenes)\n", path.c_str(), static_cast<long long>(dump.rows("image")));
+// What evaluate writes besides its printed report: --json, the first scenes of the split
+// (--overlay: what train_gpu's overlays/test.png shows for the test split), the first ones it
+// got wrong (--mistakes), and --dump.
+struct Outputs {
+  std::string json, first, mistakes, dump;
+  static constexpr int kScenes = 48;
+  locdet::models::OverlayPick pick() const {
+    return {first.empty() ? 0 : kScenes, mistakes.empty() ? 0 : kScenes};
+  }
+};
+
+// Writes what `out` asks for; draw(path, samples) draws one overlay.
+template <class Sample, class DrawFn>
+void write_outputs(const Outputs& out, const std::string& task, const nlohmann::json& run,
+                   const std::string& checkpoint, const std::string& split, const nlohmann::json& report,
+                   const std::vector<Sample>& first, const std::vector<Sample>& mistakes, DrawFn&& draw,
+                   locdet::TensorDump& dump) {
+  if (!out.json.empty()) {
+    nlohmann::json j = report;
+    j["task"] = task;
+    j["split"] = split;
+    j["checkpoint"] = checkpoint;
+    j["preset"] = run.at("preset").at("name");
+    if (task == "detect") j["classes"] = run.at("model").at("classes");
+    locdet::write_file_atomic(out.json, j.dump(2) + "\n");
+    std::printf("wrote %s\n", out.json.c_str());
+  }
+  if (!out.first.empty()) {
+    draw(out.first, first);
+    std::printf("wrote %s (the first %zu scenes)\n", out.first.c_str(), first.size());
+  }
+  if (!out.mistakes.empty()) {
+    draw(out.mistakes, mistakes);
+    std::printf("wrote %s (the first %zu scenes with a mistake)\n", out.mistakes.c_str(), mistakes.size());
+  }
+  if (!out.dump.empty()) {
+    dump.write(out.dump, {{"locdet.task", task},
+                          {"locdet.run", run.dump()},
+                          {"locdet.checkpoint", checkpoint},
+                          {"locdet.split", split},
+                          {"locdet.report", report.dump()}});
+    std::printf("wrote %s (%lld scenes)\n", out.dump.c_str(), static_cast<long long>(dump.rows("image")));
+  }
 }
 
 int evaluate_detector(const std::string& checkpoint, const std::string& split_name, int64_t count,
-                      const std::string& json_out, const std::string& overlay, const std::string& dump_out,
-                      locdet::Device device, const locdet::data::DigitBank& bank) {
-  const locdet::models::DetectorRun run = locdet::models::read_detector_run(checkpoint);
-  locdet::models::DetectorPredictor predictor(run.model, 250, device);
+                      const Outputs& out, locdet::Device device, const locdet::data::DigitBank& bank) {
+  namespace models = locdet::models;
+  const models::DetectorRun run = models::read_detector_run(checkpoint);
+  models::DetectorPredictor predictor(run.model, 250, device);
   predictor.load_checkpoint(checkpoint);
-  std::vector<locdet::models::DetectionSample> samples;
+  std::vector<models::DetectionSample> first, mistakes;
   locdet::TensorDump dump;
-  const auto report = locdet::models::evaluate_detector(
-      predictor, bank, run.preset, locdet::data::parse_split(split_name), run.data_seed, count,
-      overlay.empty() ? 0 : 48, &samples, dump_out.empty() ? nullptr : &dump);
+  const auto report = models::evaluate_detector(
+      predictor, bank, run.preset, locdet::data::parse_split(split_name), run.data_seed, count, out.pick(),
+      &first, &mistakes, out.dump.empty() ? nullptr : &dump);
   std::printf("checkpoint %s | preset %s | split %s | detector %s width %d\n", checkpoint.c_str(),
               run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
               run.model.backbone.width);
   print_detection_report(report, run.model.classes);
-  if (!json_out.empty()) {
-    nlohmann::json j = report.to_json();
-    j["task"] = "detect";
-    j["split"] = split_name;
-    j["checkpoint"] = checkpoint;
-    j["preset"] = run.preset.name;
-    j["classes"] = run.model.classes;
-    locdet::write_file_atomic(json_out, j.dump(2) + "\n");
-    std::printf("wrote %s\n", json_out.c_str());
-  }
-  if (!overlay.empty()) {
-    locdet::models::write_detector_overlay(overlay, samples, run.preset.height, run.preset.width);
-    std::printf("wrote %s\n", overlay.c_str());
-  }
-  if (!dump_out.empty())
-    write_dump(dump, dump_out, "detect", run.to_json(), checkpoint, split_name, report.to_json());
+  write_outputs(
+      out, "detect", run.to_json(), checkpoint, split_name, report.to_json(), first, mistakes,
+      [&](const std::string& path, const std::vector<models::DetectionSample>& samples) {
+        models::write_detector_overlay(path, samples, run.preset.height, run.preset.width);
+      },
+      dump);
+  return 0;
+}
+
+int evaluate_localizer(const std::string& checkpoint, const std::string& split_name, int64_t count,
+                       const Outputs& out, locdet::Device device, const locdet::data::DigitBank& bank) {
+  namespace models = locdet::models;
+  const models::LocalizerRun run = models::read_localizer_run(checkpoint);
+  models::LocalizerPredictor predictor(run.model, 250, device);
+  predictor.load_checkpoint(checkpoint);
+  std::vector<models::SampleResult> first, mistakes;
+  locdet::TensorDump dump;
+  const auto report = models::evaluate_localizer(
+      predictor, bank, run.preset, locdet::data::parse_split(split_name), run.data_seed, count, out.pick(),
+      &first, &mistakes, out.dump.empty() ? nullptr : &dump);
+  std::printf("checkpoint %s | preset %s | split %s | model %s width %d\n", checkpoint.c_str(),
+              run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
+              run.model.backbone.width);
+  print_report(report);
+  write_outputs(
+      out, "localize", run.to_json(), checkpoint, split_name, report.to_json(), first, mistakes,
+      [&](const std::string& path, const std::vector<models::SampleResult>& samples) {
+        models::write_localizer_overlay(path, samples, run.preset.height, run.preset.width);
+      },
+      dump);
   return 0;
 }
 
@@ -128,58 +177,35 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
 
 int main(int argc, char** argv) {
   locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
-  CLI::App app{"Evaluate a trained localizer or detector on a split of its preset"};
-  std::string checkpoint, split_name = "test", json_out, overlay, dump_out, device_name,
-                          mnist = locdet::data::default_mnist_dir();
+  CLI::App app{"Evaluate a trained localizer or detector on a split of its preset", "evaluate"};
+  std::string checkpoint, split_name = "test", device_name, mnist;
+  Outputs out;
   int64_t count = 0;
   app.add_option("--checkpoint", checkpoint, "checkpoint written by train_gpu")->required();
   app.add_option("--split", split_name, "train | val | test")->capture_default_str();
   app.add_option("--count", count, "number of scenes (default: the whole split)");
-  app.add_option("--json", json_out, "also write the report as JSON to this file");
-  app.add_option("--overlay", overlay, "also draw the first 48 scenes with boxes to this PNG");
-  app.add_option("--dump", dump_out,
+  app.add_option("--json", out.json, "also write the report as JSON to this file");
+  app.add_option("--overlay", out.first,
+                 "also draw the first 48 scenes with truth and prediction to this PNG (for the test split: "
+                 "what train_gpu's overlays/test.png shows)");
+  app.add_option("--mistakes", out.mistakes, "also draw the first 48 scenes the model got wrong to this PNG");
+  app.add_option("--dump", out.dump,
                  "also write the scenes, their labels and the model's raw outputs to this safetensors file "
                  "(for comparing another runtime: tools/check_onnx.py)");
   app.add_option("--device", device_name, "cuda | cpu (default: cuda when a GPU is present)");
-  app.add_option("--mnist", mnist, "MNIST folder")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--mnist", mnist,
+                 "MNIST folder (default: $LOCDET_MNIST_DIR, else data/mnist of the source tree this program "
+                 "was built in, else ./data/mnist)");
+  if (const int code = locdet::apps::parse_command_line(app, argc, argv); code >= 0) return code;
   try {
     LOCDET_CHECK(count >= 0, "--count must be >= 0, got ", count);
-    const locdet::data::Split split = locdet::data::parse_split(split_name);
-    const locdet::Device device =
-        device_name.empty() ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
-                            : locdet::parse_device(device_name);
+    locdet::data::parse_split(split_name);
     const std::string task = locdet::models::read_checkpoint_task(checkpoint);
-    const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(mnist));
-    if (task == "detect")
-      return evaluate_detector(checkpoint, split_name, count, json_out, overlay, dump_out, device, bank);
-    const locdet::models::LocalizerRun run = locdet::models::read_localizer_run(checkpoint);
-    locdet::models::LocalizerPredictor predictor(run.model, 250, device);
-    predictor.load_checkpoint(checkpoint);
-    std::vector<locdet::models::SampleResult> samples;
-    locdet::TensorDump dump;
-    const auto report = locdet::models::evaluate_localizer(predictor, bank, run.preset, split, run.data_seed,
-                                                           count, overlay.empty() ? 0 : 48, &samples,
-                                                           dump_out.empty() ? nullptr : &dump);
-    std::printf("checkpoint %s | preset %s | split %s | model %s width %d\n", checkpoint.c_str(),
-                run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
-                run.model.backbone.width);
-    print_report(report);
-    if (!json_out.empty()) {
-      nlohmann::json j = report.to_json();
-      j["split"] = split_name;
-      j["checkpoint"] = checkpoint;
-      j["preset"] = run.preset.name;
-      locdet::write_file_atomic(json_out, j.dump(2) + "\n");
-      std::printf("wrote %s\n", json_out.c_str());
-    }
-    if (!overlay.empty()) {
-      locdet::models::write_localizer_overlay(overlay, samples, run.preset.height, run.preset.width);
-      std::printf("wrote %s\n", overlay.c_str());
-    }
-    if (!dump_out.empty())
-      write_dump(dump, dump_out, "localize", run.to_json(), checkpoint, split_name, report.to_json());
-    return 0;
+    const locdet::Device device = locdet::choose_device(device_name, "evaluate");
+    const locdet::data::DigitBank bank =
+        locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(locdet::data::find_mnist_dir(mnist)));
+    if (task == "detect") return evaluate_detector(checkpoint, split_name, count, out, device, bank);
+    return evaluate_localizer(checkpoint, split_name, count, out, device, bank);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "evaluate: error: %s\n", e.what());
     return 1;

@@ -68,8 +68,9 @@ void score_grid(const SceneLabel& label, const std::vector<Detection>& detection
 
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
-                                      int64_t count, int keep, std::vector<DetectionSample>* kept,
-                                      TensorDump* dump) {
+                                      int64_t count, OverlayPick pick,
+                                      std::vector<DetectionSample>* first_scenes,
+                                      std::vector<DetectionSample>* mistake_scenes, TensorDump* dump) {
   const int64_t available = data::split_size(preset, split);
   if (count <= 0 || count > available) count = available;
   const DetectorConfig& config = predictor.config();
@@ -113,9 +114,15 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
         evaluator.add_detection(image, d.cls,
                                 eval::CocoBox::from_xyxy(d.box[0], d.box[1], d.box[2], d.box[3]), d.score);
       if (has_grid) score_grid(label, detections[b], preset, &grid);
-      if (kept && static_cast<int64_t>(kept->size()) < keep)
-        kept->push_back(
-            {std::vector<float>(scenes.image(b), scenes.image(b) + pixels), label, detections[b]});
+      const bool want_first = first_scenes && static_cast<int>(first_scenes->size()) < pick.first;
+      const bool want_mistake = mistake_scenes && static_cast<int>(mistake_scenes->size()) < pick.mistakes &&
+                                match_detections(label, detections[b]).mistake();
+      if (want_first || want_mistake) {
+        DetectionSample sample{std::vector<float>(scenes.image(b), scenes.image(b) + pixels), label,
+                               detections[b]};
+        if (want_first) first_scenes->push_back(sample);
+        if (want_mistake) mistake_scenes->push_back(std::move(sample));
+      }
     }
   }
   DetectionEvaluation result;
@@ -129,34 +136,79 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
   return result;
 }
 
-void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom,
-                     float min_score) {
-  for (const Detection& d : detections) {
+DetectionMatch match_detections(const SceneLabel& label, const std::vector<Detection>& detections,
+                                float min_score) {
+  DetectionMatch match;
+  match.right.assign(detections.size(), false);
+  match.found.assign(static_cast<size_t>(std::max(0, label.count)), false);
+  for (size_t i = 0; i < detections.size(); ++i) {  // score-sorted
+    const Detection& d = detections[i];
     if (d.score < min_score) continue;
-    const int x0 = static_cast<int>(std::lround(d.box[0] * zoom)),
-              y0 = static_cast<int>(std::lround(d.box[1] * zoom));
-    io::draw_rect(image, x0, y0, static_cast<int>(std::lround(d.box[2] * zoom)),
-                  static_cast<int>(std::lround(d.box[3] * zoom)), io::kRed);
-    char text[32];
-    std::snprintf(text, sizeof(text), "%d %.2f", d.digit, d.score);
-    io::draw_text(image, std::max(0, x0), std::max(0, y0 - 9), text, io::kRed, 1);
+    int best = -1;
+    float best_iou = 0.5f;
+    for (int k = 0; k < label.count; ++k) {
+      if (match.found[k] || label.cls[k] != d.digit) continue;
+      const float iou = box_iou(d.box, label.box[k]);
+      if (iou >= best_iou) {
+        best = k;
+        best_iou = iou;
+      }
+    }
+    if (best >= 0) {
+      match.found[best] = true;
+      match.right[i] = true;
+    } else {
+      ++match.wrong;
+    }
   }
+  for (bool found : match.found) match.missed += !found;
+  return match;
+}
+
+nlohmann::json detection_json(const Detection& d) {
+  return {{"digit", d.digit}, {"score", rounded_score(d.score)}, {"box_xyxy", box_json(d.box)}};
+}
+
+io::RgbImage draw_detections(io::RgbImage image, const std::vector<Detection>& detections) {
+  OverlayCanvas canvas(std::move(image));
+  for (const Detection& d : detections)
+    canvas.box(d.box, Mark::kRight, std::to_string(d.digit) + " " + format_score(d.score));
+  return canvas.image();
 }
 
 void write_detector_overlay(const std::string& path, const std::vector<DetectionSample>& samples, int height,
                             int width, float min_score, int columns, int zoom) {
   std::vector<io::RgbImage> tiles;
   for (const DetectionSample& s : samples) {
-    io::RgbImage tile = io::gray_to_rgb(s.image.data(), height, width, zoom);
+    OverlayCanvas canvas(io::gray_to_rgb(s.image.data(), height, width, zoom));
+    const DetectionMatch match = match_detections(s.label, s.detections, min_score);
+    auto zoomed = [&](const float* b, float* out) {
+      for (int k = 0; k < 4; ++k) out[k] = b[k] * zoom;
+    };
+    float box[4];
+    // The truth first, so the detections' labels go where the truth's are not.
     for (int k = 0; k < s.label.count; ++k) {
-      const float* b = s.label.box[k];
-      io::draw_rect(tile, static_cast<int>(b[0] * zoom), static_cast<int>(b[1] * zoom),
-                    static_cast<int>(b[2] * zoom), static_cast<int>(b[3] * zoom), io::kGreen);
+      zoomed(s.label.box[k], box);
+      const std::string digit = std::to_string(s.label.cls[k]);
+      canvas.box(box, match.found[k] ? Mark::kTruth : Mark::kWrong, match.found[k] ? digit : "MISS " + digit);
     }
-    draw_detections(tile, s.detections, zoom, min_score);
-    tiles.push_back(std::move(tile));
+    for (size_t i = 0; i < s.detections.size(); ++i) {
+      const Detection& d = s.detections[i];
+      if (d.score < min_score) continue;
+      zoomed(d.box, box);
+      canvas.box(box, match.right[i] ? Mark::kRight : Mark::kWrong,
+                 std::to_string(d.digit) + " " + format_score(d.score));
+    }
+    const int found = static_cast<int>(std::count(match.found.begin(), match.found.end(), true));
+    std::vector<std::pair<std::string, Mark>> caption = {
+        {"TRUE " + std::to_string(s.label.count) + " FOUND " + std::to_string(found), Mark::kTruth}};
+    caption.push_back({match.mistake() ? "X MISSED " + std::to_string(match.missed) + " WRONG " +
+                                             std::to_string(match.wrong)
+                                       : "",
+                       Mark::kWrong});
+    tiles.push_back(caption_tile(canvas.image(), caption, match.mistake()));
   }
-  io::write_png(path, io::compose_grid(tiles, columns));
+  write_overlay_grid(path, tiles, columns);
 }
 
 }  // namespace locdet::models

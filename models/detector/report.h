@@ -10,6 +10,7 @@
 #include "engine/io/image.h"
 #include "models/detector/predictor.h"
 #include "models/digits/scene.h"
+#include "models/overlay.h"
 
 namespace locdet::models {
 
@@ -30,21 +31,41 @@ struct DetectionEvaluation {
   nlohmann::json to_json() const;
 };
 
+// Detections below this score are not drawn, nor counted as mistakes, in overlays.
+constexpr float kOverlayMinScore = 0.3f;
+
+// Which detections (score >= min_score) are right and which true digits were found: each
+// detection, in score order, takes the unclaimed true digit of its class with the highest IoU
+// >= 0.5; a detection that claims none is wrong, a digit no detection claims was missed.
+struct DetectionMatch {
+  std::vector<bool> right;  // per detection (false also below min_score)
+  std::vector<bool> found;  // per true digit of the label
+  int wrong = 0, missed = 0;
+  bool mistake() const { return wrong > 0 || missed > 0; }
+};
+DetectionMatch match_detections(const SceneLabel& label, const std::vector<Detection>& detections,
+                                float min_score = kOverlayMinScore);
+
 // Renders `count` scenes of `split` (0: the whole split) with `data_seed`, detects and scores
-// them. The first `keep` scenes land in *kept (overlays). With `dump`: every scene's image
-// [1, H, W], its digits' boxes gt_boxes [kSceneMaxDigits, 4] (xyxy pixels) and gt_digits
-// [kSceneMaxDigits] (i32, -1 past the last) and the model's outputs (DetectorPredictor::dump_outputs).
+// them. The scenes `pick` asks for land in *first_scenes and *mistake_scenes (overlays). With
+// `dump`: every scene's image [1, H, W], its digits' boxes gt_boxes [kSceneMaxDigits, 4] (xyxy
+// pixels) and gt_digits [kSceneMaxDigits] (i32, -1 past the last) and the model's outputs
+// (DetectorPredictor::dump_outputs).
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
-                                      int64_t count, int keep = 0, std::vector<DetectionSample>* kept = nullptr,
+                                      int64_t count, OverlayPick pick = {},
+                                      std::vector<DetectionSample>* first_scenes = nullptr,
+                                      std::vector<DetectionSample>* mistake_scenes = nullptr,
                                       TensorDump* dump = nullptr);
 
-// A grid of scenes: ground truth in green, detections with score >= min_score in red with
-// "digit score".
+// A grid of scenes (models/overlay.h): true digits in green with their class, detections with
+// score >= min_score in red with "digit score"; a wrong detection in yellow, a missed digit in
+// yellow as "MISS 7"; under each scene the counts ("TRUE 3 FOUND 3", "X MISSED 1 WRONG 1").
 void write_detector_overlay(const std::string& path, const std::vector<DetectionSample>& samples, int height,
-                            int width, float min_score = 0.3f, int columns = 8, int zoom = 3);
-// One image with its detections (predict): boxes in the image's own pixels.
-void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom,
-                     float min_score);
+                            int width, float min_score = kOverlayMinScore, int columns = 8, int zoom = 4);
+// predict's JSON for one detection (its box in the image's pixels): "digit", "score", "box_xyxy".
+nlohmann::json detection_json(const Detection& detection);
+// predict: one image with its detections, boxes in the image's own pixels.
+io::RgbImage draw_detections(io::RgbImage image, const std::vector<Detection>& detections);
 
 }  // namespace locdet::models

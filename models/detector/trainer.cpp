@@ -48,7 +48,7 @@ Validation DetectorTrainer::validate() {
   validator_->copy_weights_from(executor());
   auto shown = std::make_shared<std::vector<DetectionSample>>();  // the first 16 scenes, for the overlay
   const auto val = evaluate_detector(*validator_, bank(), run_.preset, data::Split::kVal, run_.data_seed,
-                                     run_.val_count, 16, shown.get());
+                                     run_.val_count, {16, 0}, shown.get());
   Validation v;
   v.write_overlay = [this, shown](const std::string& path) {
     write_detector_overlay(path, *shown, run_.preset.height, run_.preset.width);

@@ -68,7 +68,7 @@ Validation LocalizerTrainer::validate() {
   validator_->copy_weights_from(executor());
   auto shown = std::make_shared<std::vector<SampleResult>>();  // the first 16 scenes, for the overlay
   const auto val = evaluate_localizer(*validator_, bank(), run_.preset, data::Split::kVal, run_.data_seed,
-                                      run_.val_count, 16, shown.get());
+                                      run_.val_count, {16, 0}, shown.get());
   Validation v;
   v.write_overlay = [this, shown](const std::string& path) {
     write_localizer_overlay(path, *shown, run_.preset.height, run_.preset.width);
