@@ -1,5 +1,3 @@
-#include <utility>
-
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/library_check.h"
 
@@ -25,23 +23,6 @@ CudaContextOwner::CudaContextOwner() {
     release();
     throw;
   }
-}
-
-CudaContextOwner::~CudaContextOwner() {
-  release();
-}
-
-CudaContextOwner::CudaContextOwner(CudaContextOwner&& other) noexcept
-    : ctx_(std::exchange(other.ctx_, CudaContext{})),
-      blas_workspace_(std::exchange(other.blas_workspace_, nullptr)) {}
-
-CudaContextOwner& CudaContextOwner::operator=(CudaContextOwner&& other) noexcept {
-  if (this != &other) {
-    release();
-    ctx_ = std::exchange(other.ctx_, CudaContext{});
-    blas_workspace_ = std::exchange(other.blas_workspace_, nullptr);
-  }
-  return *this;
 }
 
 void CudaContextOwner::release() noexcept {

@@ -5,6 +5,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include <utility>
+
 struct cublasContext;
 struct cudnnContext;
 typedef struct cublasContext* cublasHandle_t;
@@ -23,12 +25,21 @@ struct CudaContext {
 // CUDA Graph capture. Not copyable; movable.
 class CudaContextOwner {
  public:
-  CudaContextOwner();
-  ~CudaContextOwner();
+  CudaContextOwner();  // context.cu (the emulation's: emu/context.cpp)
+  ~CudaContextOwner() { release(); }
   CudaContextOwner(const CudaContextOwner&) = delete;
   CudaContextOwner& operator=(const CudaContextOwner&) = delete;
-  CudaContextOwner(CudaContextOwner&& other) noexcept;
-  CudaContextOwner& operator=(CudaContextOwner&& other) noexcept;
+  CudaContextOwner(CudaContextOwner&& other) noexcept
+      : ctx_(std::exchange(other.ctx_, CudaContext{})),
+        blas_workspace_(std::exchange(other.blas_workspace_, nullptr)) {}
+  CudaContextOwner& operator=(CudaContextOwner&& other) noexcept {
+    if (this != &other) {
+      release();
+      ctx_ = std::exchange(other.ctx_, CudaContext{});
+      blas_workspace_ = std::exchange(other.blas_workspace_, nullptr);
+    }
+    return *this;
+  }
 
   const CudaContext& get() const { return ctx_; }
   operator const CudaContext&() const { return ctx_; }

@@ -211,12 +211,35 @@ EmuThread& self() {
 
 // ---- switching --------------------------------------------------------------------------------
 
+// ThreadSanitizer sees each CUDA thread as a fiber of its own, switched to without any ordering
+// (no_sync): only barriers and warp exchanges order them, as on the GPU. Boost.Context moves its
+// fiber handles (t.fiber, w.scheduler) on both sides of a switch, which TSan would then take for
+// races between fibers; those few accesses are hidden from it: from the announced switch until
+// the resumed side is running again.
+#ifdef LOCDET_EMU_TSAN
+extern "C" void AnnotateIgnoreReadsBegin(const char* file, int line);
+extern "C" void AnnotateIgnoreReadsEnd(const char* file, int line);
+extern "C" void AnnotateIgnoreWritesBegin(const char* file, int line);
+extern "C" void AnnotateIgnoreWritesEnd(const char* file, int line);
+void tsan_switch_to(void* fiber) {
+  __tsan_switch_to_fiber(fiber, __tsan_switch_to_fiber_no_sync);
+  AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
+  AnnotateIgnoreWritesBegin(__FILE__, __LINE__);
+}
+void tsan_switched_in() {
+  AnnotateIgnoreWritesEnd(__FILE__, __LINE__);
+  AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
+}
+#else
+void tsan_switched_in() {}
+#endif
+
 // Leaves the running thread for the block loop; returns when the loop resumes it.
 void yield_to_scheduler() {
   Worker& w = *g_worker;
   EmuThread* t = w.current;
 #ifdef LOCDET_EMU_TSAN
-  __tsan_switch_to_fiber(w.tsan_scheduler, __tsan_switch_to_fiber_no_sync);
+  tsan_switch_to(w.tsan_scheduler);
 #endif
 #ifdef LOCDET_EMU_ASAN
   void* fake = nullptr;
@@ -226,6 +249,7 @@ void yield_to_scheduler() {
 #ifdef LOCDET_EMU_ASAN
   __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
+  tsan_switched_in();
   w.current = t;
 }
 
@@ -250,10 +274,11 @@ void start_thread(Worker& w, EmuThread& t, Stack& stack) {
     __sanitizer_finish_switch_fiber(nullptr, &w.asan_bottom, &w.asan_size);
 #endif
     w.scheduler = std::move(scheduler);
-    w.current = &t;
 #ifdef LOCDET_EMU_TSAN
-    __tsan_acquire(&w.block_start);
+    __tsan_acquire(&w.block_start);  // the block's set-up and this fiber's closure
 #endif
+    tsan_switched_in();
+    w.current = &t;
     try {
       body();
     } catch (const ctx::detail::forced_unwind&) {
@@ -264,20 +289,25 @@ void start_thread(Worker& w, EmuThread& t, Stack& stack) {
     }
     t.state = State::kDone;
 #ifdef LOCDET_EMU_TSAN
+    // Nothing of the block may be read after the release: the block loop reuses it all.
+    void* const scheduler_fiber = w.tsan_scheduler;
     __tsan_release(&w.block_end);
-    __tsan_switch_to_fiber(w.tsan_scheduler, __tsan_switch_to_fiber_no_sync);
+    tsan_switch_to(scheduler_fiber);
 #endif
 #ifdef LOCDET_EMU_ASAN
     __sanitizer_start_switch_fiber(nullptr, w.asan_bottom, w.asan_size);  // this stack is done
 #endif
     return std::move(w.scheduler);
   });
+#ifdef LOCDET_EMU_TSAN
+  __tsan_release(&w.block_start);
+#endif
 }
 
 void resume(Worker& w, EmuThread& t) {
   w.current = &t;
 #ifdef LOCDET_EMU_TSAN
-  __tsan_switch_to_fiber(t.tsan_fiber, __tsan_switch_to_fiber_no_sync);
+  tsan_switch_to(t.tsan_fiber);
 #endif
 #ifdef LOCDET_EMU_ASAN
   void* fake = nullptr;
@@ -288,6 +318,7 @@ void resume(Worker& w, EmuThread& t) {
 #ifdef LOCDET_EMU_ASAN
   __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
+  tsan_switched_in();
   w.current = nullptr;
 }
 
@@ -441,9 +472,6 @@ void run_block(Worker& w, uint3 block_idx) {
   }
   // Shared memory starts as garbage on the GPU: a fixed pattern here, not zeros.
   w.shared.assign(l.shared, 0xA5);
-#ifdef LOCDET_EMU_TSAN
-  __tsan_release(&w.block_start);
-#endif
   for (;;) {
     bool ran = false;
     for (unsigned i = 0; i < n && !w.failed(); ++i) {
