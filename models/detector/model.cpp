@@ -22,8 +22,8 @@ namespace locdet::models {
 
 DetectorClassMap DetectorConfig::class_map() const {
   DetectorClassMap map;
-  for (int d = 0; d < 10; ++d) map.index_of_digit[d] = -1;
-  for (int c = 0; c < num_classes(); ++c) map.index_of_digit[classes[c]] = c;
+  for (int v = 0; v < kMaxClasses; ++v) map.index_of_label[v] = -1;
+  for (int c = 0; c < num_classes(); ++c) map.index_of_label[classes[c]] = c;
   return map;
 }
 

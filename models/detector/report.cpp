@@ -88,7 +88,8 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
       const SceneLabel& label = scenes.labels[b];
       evaluator.add_image(image);
       for (int k = 0; k < label.count; ++k) {
-        const int cls = label.cls[k] >= 0 && label.cls[k] < 10 ? map.index_of_digit[label.cls[k]] : -1;
+        const int cls =
+            label.cls[k] >= 0 && label.cls[k] < kMaxClasses ? map.index_of_label[label.cls[k]] : -1;
         if (cls < 0) continue;
         const float* box = label.box[k];
         evaluator.add_ground_truth(image, cls, eval::CocoBox::from_xyxy(box[0], box[1], box[2], box[3]));
