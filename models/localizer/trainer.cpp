@@ -35,10 +35,10 @@ nlohmann::json LocalizerTrainer::read_batch_metrics() const {
   const int batch = static_cast<int>(ex.graph().shape(labels_)[0]);
   const int cells = model_.grid_h * model_.grid_w;
   const auto predictions =
-      decode_localizer(batch, cells, ex.read(model_.presence_logit), ex.read(model_.location_logits),
-                       ex.read(model_.class_logits), ex.read(model_.boxes));
+      decode_localizer(batch, cells, run_.model.num_classes(), ex.read(model_.presence_logit),
+                       ex.read(model_.location_logits), ex.read(model_.class_logits), ex.read(model_.boxes));
   const std::vector<float> labels = ex.read(labels_);
-  eval::LocalizationEvaluator evaluator;
+  eval::LocalizationEvaluator evaluator(run_.model.class_names);
   for (int n = 0; n < batch; ++n) {
     const float* l = &labels[static_cast<size_t>(n) * kLocalizerLabelSize];
     const float truth[4] = {l[1] - l[3] / 2, l[2] - l[4] / 2, l[1] + l[3] / 2, l[2] + l[4] / 2};
