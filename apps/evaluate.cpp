@@ -1,9 +1,14 @@
-// evaluate: scores a trained localizer or detector on a split of its preset. The checkpoint
-// carries its task, model and preset, so no other flag is needed. Detectors report COCO-style
-// AP (JSON keys map, map50, map75, per_class_ap, ar100, PR curves, confusion matrix).
+// evaluate: scores a trained localizer or detector on a split of its data. The checkpoint
+// carries its task, model and data (preset or dataset), so no other flag is needed; --data DIR
+// scores it on a dataset folder instead, --preset NAME on another preset's rendered scenes.
+// Detectors report COCO-style AP (JSON keys map, map50, map75, per_class_ap, ar100, PR curves,
+// confusion matrix).
 //   evaluate --checkpoint runs/loc/checkpoint.safetensors --split test [--count N] [--json OUT]
+//   evaluate --checkpoint runs/det/checkpoint.safetensors --data datasets/mine [--split test]
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <functional>
+#include <memory>
 
 #include "kernels/base/atomic_file.h"
 #include "kernels/base/device.h"
@@ -18,8 +23,13 @@
 #include "models/localizer/report.h"
 #include "models/localizer/run.h"
 #include "models/localizer/trainer.h"
+#include "models/training_data.h"
 
 namespace {
+
+std::string label_name(const locdet::eval::LocalizationReport& r, int k) {
+  return k == r.none_label() ? "none" : r.class_names[k];
+}
 
 void print_report(const locdet::eval::LocalizationReport& r) {
   std::printf("images %lld (with a digit: %lld)\n", static_cast<long long>(r.images),
@@ -27,23 +37,21 @@ void print_report(const locdet::eval::LocalizationReport& r) {
   std::printf("accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n",
               100 * r.accuracy, r.mean_iou, r.performance, 100 * r.presence_accuracy);
   std::printf("\n%-13s %9s %9s %9s %8s\n", "", "precision", "recall", "f1", "support");
-  for (int k = 0; k < locdet::eval::kNumLocLabels; ++k) {
+  for (int k = 0; k <= r.none_label(); ++k) {
     const auto& c = r.per_class[k];
-    std::printf("%-13s %9.4f %9.4f %9.4f %8lld\n",
-                k == locdet::eval::kNoneLabel ? "none" : std::to_string(k).c_str(), c.precision, c.recall,
-                c.f1, static_cast<long long>(c.support));
+    std::printf("%-13s %9.4f %9.4f %9.4f %8lld\n", label_name(r, k).c_str(), c.precision, c.recall, c.f1,
+                static_cast<long long>(c.support));
   }
   std::printf("%-13s %9.4f %9.4f %9.4f %8lld\n", "macro avg", r.macro.precision, r.macro.recall, r.macro.f1,
               static_cast<long long>(r.macro.support));
   std::printf("%-13s %9.4f %9.4f %9.4f %8lld\n", "weighted avg", r.weighted.precision, r.weighted.recall,
               r.weighted.f1, static_cast<long long>(r.weighted.support));
-  std::printf("\nconfusion matrix (rows: truth, columns: prediction; 10 = none)\n     ");
-  for (int k = 0; k < locdet::eval::kNumLocLabels; ++k) std::printf("%6d", k);
+  std::printf("\nconfusion matrix (rows: truth, columns: prediction)\n      ");
+  for (int k = 0; k <= r.none_label(); ++k) std::printf("%6.6s", label_name(r, k).c_str());
   std::printf("\n");
-  for (int t = 0; t < locdet::eval::kNumLocLabels; ++t) {
-    std::printf("%4d ", t);
-    for (int p = 0; p < locdet::eval::kNumLocLabels; ++p)
-      std::printf("%6lld", static_cast<long long>(r.confusion[t][p]));
+  for (int t = 0; t <= r.none_label(); ++t) {
+    std::printf("%5.5s ", label_name(r, t).c_str());
+    for (int p = 0; p <= r.none_label(); ++p) std::printf("%6lld", static_cast<long long>(r.confusion[t][p]));
     std::printf("\n");
   }
   std::printf("\nIoU histogram (10 bins over [0, 1]):");
@@ -51,57 +59,96 @@ void print_report(const locdet::eval::LocalizationReport& r) {
   std::printf("\n");
 }
 
-void print_detection_report(const locdet::models::DetectionEvaluation& e, const std::vector<int>& digits) {
+void print_detection_report(const locdet::models::DetectionEvaluation& e,
+                            const std::vector<std::string>& names) {
   const locdet::eval::CocoReport& r = e.coco;
   std::printf("images %lld\n", static_cast<long long>(e.images));
   std::printf("AP@[.5:.95] %.4f  AP50 %.4f  AP75 %.4f  AR@100 %.4f\n", r.map, r.map50, r.map75, r.ar100);
   if (e.grid_performance >= 0)
     std::printf("2x3 grid (first seed): accuracy %.4f  mean IoU %.4f  performance %.4f\n", e.grid_accuracy,
                 e.grid_mean_iou, e.grid_performance);
-  std::printf("\n%-7s %9s %9s\n", "digit", "AP", "AR@100");
-  for (size_t c = 0; c < digits.size(); ++c)
-    std::printf("%-7d %9.4f %9.4f\n", digits[c], r.per_class_ap[c], r.per_class_ar100[c]);
+  std::printf("\n%-12s %9s %9s\n", "class", "AP", "AR@100");
+  for (size_t c = 0; c < names.size(); ++c)
+    std::printf("%-12s %9.4f %9.4f\n", names[c].c_str(), r.per_class_ap[c], r.per_class_ar100[c]);
   std::printf(
       "\nconfusion matrix at score >= %.2f (rows: truth, columns: prediction; bg = background)\n      ",
       r.confusion_score_threshold);
-  for (size_t c = 0; c <= digits.size(); ++c)
-    std::printf("%6s", c == digits.size() ? "bg" : std::to_string(digits[c]).c_str());
+  for (size_t c = 0; c <= names.size(); ++c)
+    std::printf("%6.6s", c == names.size() ? "bg" : names[c].c_str());
   std::printf("\n");
-  for (size_t t = 0; t <= digits.size(); ++t) {
-    std::printf("%5s ", t == digits.size() ? "bg" : std::to_string(digits[t]).c_str());
-    for (size_t p = 0; p <= digits.size(); ++p)
+  for (size_t t = 0; t <= names.size(); ++t) {
+    std::printf("%5.5s ", t == names.size() ? "bg" : names[t].c_str());
+    for (size_t p = 0; p <= names.size(); ++p)
       std::printf("%6lld", static_cast<long long>(r.confusion[t][p]));
     std::printf("\n");
   }
 }
 
-int evaluate_detector(const std::string& checkpoint, const std::string& split_name, int64_t count,
-                      const std::string& json_out, const std::string& overlay, locdet::Device device,
-                      const locdet::data::DigitBank& bank) {
-  const locdet::models::DetectorRun run = locdet::models::read_detector_run(checkpoint);
-  locdet::models::DetectorPredictor predictor(run.model, 250, device);
-  predictor.load_checkpoint(checkpoint);
+struct Request {
+  std::string checkpoint, split_name = "test", json_out, overlay;
+  int64_t count = 0;
+  locdet::Device device = locdet::Device::kCpu;
+  locdet::models::EvaluationSource source;
+  std::function<const locdet::data::DigitBank&()> bank;
+};
+
+// Writes the JSON report with what was scored.
+void write_json(const Request& q, nlohmann::json j, const locdet::models::LabeledImages& images) {
+  j["split"] = q.split_name;
+  j["checkpoint"] = q.checkpoint;
+  j["images_scored"] = images.describe();
+  locdet::write_file_atomic(q.json_out, j.dump(2) + "\n");
+  std::printf("wrote %s\n", q.json_out.c_str());
+}
+
+int evaluate_detector(const Request& q) {
+  const locdet::models::DetectorRun run = locdet::models::read_detector_run(q.checkpoint);
+  const auto images =
+      locdet::models::evaluation_images(run, run.model.names(), run.model.classes, q.source, q.bank);
+  locdet::models::DetectorPredictor predictor(run.model, 250, q.device);
+  predictor.load_checkpoint(q.checkpoint);
   std::vector<locdet::models::DetectionSample> samples;
   const auto report =
-      locdet::models::evaluate_detector(predictor, bank, run.preset, locdet::data::parse_split(split_name),
-                                        run.data_seed, count, overlay.empty() ? 0 : 48, &samples);
-  std::printf("checkpoint %s | preset %s | split %s | detector %s width %d\n", checkpoint.c_str(),
-              run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
-              run.model.backbone.width);
-  print_detection_report(report, run.model.classes);
-  if (!json_out.empty()) {
+      locdet::models::evaluate_detector(predictor, *images, q.count, q.overlay.empty() ? 0 : 48, &samples);
+  std::printf("checkpoint %s | %s | detector %s width %d\n", q.checkpoint.c_str(), images->describe().c_str(),
+              run.model.backbone.kind.c_str(), run.model.backbone.width);
+  print_detection_report(report, run.model.names());
+  if (!q.json_out.empty()) {
     nlohmann::json j = report.to_json();
     j["task"] = "detect";
-    j["split"] = split_name;
-    j["checkpoint"] = checkpoint;
-    j["preset"] = run.preset.name;
+    j[run.on_files() ? "data" : "preset"] = run.data_name();
     j["classes"] = run.model.classes;
-    locdet::write_file_atomic(json_out, j.dump(2) + "\n");
-    std::printf("wrote %s\n", json_out.c_str());
+    j["class_names"] = run.model.names();
+    write_json(q, j, *images);
   }
-  if (!overlay.empty()) {
-    locdet::models::write_detector_overlay(overlay, samples, run.preset.height, run.preset.width);
-    std::printf("wrote %s\n", overlay.c_str());
+  if (!q.overlay.empty()) {
+    locdet::models::write_detector_overlay(q.overlay, samples, run.model.height, run.model.width, 0.3f, 8, 3,
+                                           run.model.names());
+    std::printf("wrote %s\n", q.overlay.c_str());
+  }
+  return 0;
+}
+
+int evaluate_localizer(const Request& q) {
+  const locdet::models::LocalizerRun run = locdet::models::read_localizer_run(q.checkpoint);
+  const auto images = locdet::models::evaluation_images(run, run.model.class_names, {}, q.source, q.bank);
+  locdet::models::LocalizerPredictor predictor(run.model, 250, q.device);
+  predictor.load_checkpoint(q.checkpoint);
+  std::vector<locdet::models::SampleResult> samples;
+  const auto report =
+      locdet::models::evaluate_localizer(predictor, *images, q.count, q.overlay.empty() ? 0 : 48, &samples);
+  std::printf("checkpoint %s | %s | model %s width %d\n", q.checkpoint.c_str(), images->describe().c_str(),
+              run.model.backbone.kind.c_str(), run.model.backbone.width);
+  print_report(report);
+  if (!q.json_out.empty()) {
+    nlohmann::json j = report.to_json();
+    j[run.on_files() ? "data" : "preset"] = run.data_name();
+    write_json(q, j, *images);
+  }
+  if (!q.overlay.empty()) {
+    locdet::models::write_localizer_overlay(q.overlay, samples, run.model.height, run.model.width, 8, 3,
+                                            run.model.class_names);
+    std::printf("wrote %s\n", q.overlay.c_str());
   }
   return 0;
 }
@@ -110,51 +157,38 @@ int evaluate_detector(const std::string& checkpoint, const std::string& split_na
 
 int main(int argc, char** argv) {
   locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
-  CLI::App app{"Evaluate a trained localizer or detector on a split of its preset"};
-  std::string checkpoint, split_name = "test", json_out, overlay, device_name,
-                          mnist = locdet::data::default_mnist_dir();
-  int64_t count = 0;
-  app.add_option("--checkpoint", checkpoint, "checkpoint written by train_gpu")->required();
-  app.add_option("--split", split_name, "train | val | test")->capture_default_str();
-  app.add_option("--count", count, "number of scenes (default: the whole split)");
-  app.add_option("--json", json_out, "also write the report as JSON to this file");
-  app.add_option("--overlay", overlay, "also draw the first 48 scenes with boxes to this PNG");
+  CLI::App app{"Evaluate a trained localizer or detector on a split of its data, or on a dataset folder"};
+  Request q;
+  std::string device_name, mnist = locdet::data::default_mnist_dir();
+  app.add_option("--checkpoint", q.checkpoint, "checkpoint written by train_gpu")->required();
+  app.add_option("--split", q.split_name, "train | val | test")->capture_default_str();
+  app.add_option("--count", q.count, "number of images (default: the whole split)");
+  app.add_option(
+      "--data", q.source.data_dir,
+      "score on this dataset folder (COCO / YOLO / CSV; its --split folder when it has split folders, "
+      "else all of it) instead of the checkpoint's data");
+  app.add_option("--data-format", q.source.data_format, "with --data: coco | yolo | csv (default: detected)");
+  app.add_option("--preset", q.source.preset, "score on this preset's rendered --split instead");
+  app.add_option("--preset-file", q.source.preset_file, "JSON file with user presets");
+  app.add_option("--json", q.json_out, "also write the report as JSON to this file");
+  app.add_option("--overlay", q.overlay, "also draw the first 48 images with boxes to this PNG");
   app.add_option("--device", device_name, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_option("--mnist", mnist, "MNIST folder")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
-    LOCDET_CHECK(count >= 0, "--count must be >= 0, got ", count);
-    const locdet::data::Split split = locdet::data::parse_split(split_name);
-    const locdet::Device device =
-        device_name.empty() ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
-                            : locdet::parse_device(device_name);
-    const std::string task = locdet::models::read_checkpoint_task(checkpoint);
-    const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(mnist));
-    if (task == "detect")
-      return evaluate_detector(checkpoint, split_name, count, json_out, overlay, device, bank);
-    const locdet::models::LocalizerRun run = locdet::models::read_localizer_run(checkpoint);
-    locdet::models::LocalizerPredictor predictor(run.model, 250, device);
-    predictor.load_checkpoint(checkpoint);
-    std::vector<locdet::models::SampleResult> samples;
-    const auto report = locdet::models::evaluate_localizer(predictor, bank, run.preset, split, run.data_seed,
-                                                           count, overlay.empty() ? 0 : 48, &samples);
-    std::printf("checkpoint %s | preset %s | split %s | model %s width %d\n", checkpoint.c_str(),
-                run.preset.name.c_str(), split_name.c_str(), run.model.backbone.kind.c_str(),
-                run.model.backbone.width);
-    print_report(report);
-    if (!json_out.empty()) {
-      nlohmann::json j = report.to_json();
-      j["split"] = split_name;
-      j["checkpoint"] = checkpoint;
-      j["preset"] = run.preset.name;
-      locdet::write_file_atomic(json_out, j.dump(2) + "\n");
-      std::printf("wrote %s\n", json_out.c_str());
-    }
-    if (!overlay.empty()) {
-      locdet::models::write_localizer_overlay(overlay, samples, run.preset.height, run.preset.width);
-      std::printf("wrote %s\n", overlay.c_str());
-    }
-    return 0;
+    LOCDET_CHECK(q.count >= 0, "--count must be >= 0, got ", q.count);
+    q.source.split = locdet::data::parse_split(q.split_name);
+    q.device = device_name.empty() ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
+                                   : locdet::parse_device(device_name);
+    std::unique_ptr<locdet::data::DigitBank> bank;  // loaded only when scenes are scored
+    q.bank = [&]() -> const locdet::data::DigitBank& {
+      if (!bank)
+        bank = std::make_unique<locdet::data::DigitBank>(
+            locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(mnist)));
+      return *bank;
+    };
+    return locdet::models::read_checkpoint_task(q.checkpoint) == "detect" ? evaluate_detector(q)
+                                                                          : evaluate_localizer(q);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "evaluate: error: %s\n", e.what());
     return 1;

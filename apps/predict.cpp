@@ -57,8 +57,10 @@ int predict_detector(const std::string& checkpoint, const std::vector<std::strin
         float box[4];
         unletterbox(d.box, fitted, image.width, image.height, box);
         std::copy_n(box, 4, d.box);
-        list.push_back(
-            {{"digit", d.digit}, {"score", d.score}, {"box_xyxy", {box[0], box[1], box[2], box[3]}}});
+        list.push_back({{"digit", d.digit},
+                        {"class", run.model.names().at(d.cls)},
+                        {"score", d.score},
+                        {"box_xyxy", {box[0], box[1], box[2], box[3]}}});
         kept.push_back(d);
       }
       const nlohmann::json j = {
@@ -68,7 +70,7 @@ int predict_detector(const std::string& checkpoint, const std::vector<std::strin
       const int zoom = std::max(1, 240 / std::max(image.width, image.height));
       locdet::io::RgbImage overlay =
           locdet::io::gray_to_rgb(image.pixels.data(), image.height, image.width, zoom);
-      locdet::models::draw_detections(overlay, kept, zoom, min_score);
+      locdet::models::draw_detections(overlay, kept, zoom, min_score, run.model.names());
       locdet::io::write_png(out + "/" + stem + ".png", overlay);
       std::printf("%s: %zu digit(s)", path.c_str(), kept.size());
       for (const auto& d : kept) std::printf(" %d (%.2f)", d.digit, d.score);
@@ -127,13 +129,15 @@ int main(int argc, char** argv) {
           box[k] = std::clamp((model_px - offset) / fitted.scale, 0.0f, limit);
         }
         const bool present = p.presence > 0.5f;
-        nlohmann::json j = {{"image", path},
-                            {"present", present},
-                            {"presence", p.presence},
-                            {"digit", present ? nlohmann::json(p.digit) : nlohmann::json(nullptr)},
-                            {"confidence", p.confidence},
-                            {"box_xyxy", {box[0], box[1], box[2], box[3]}},
-                            {"image_size", {image.width, image.height}}};
+        nlohmann::json j = {
+            {"image", path},
+            {"present", present},
+            {"presence", p.presence},
+            {"digit", present ? nlohmann::json(p.digit) : nlohmann::json(nullptr)},
+            {"class", present ? nlohmann::json(run.model.class_names.at(p.digit)) : nlohmann::json(nullptr)},
+            {"confidence", p.confidence},
+            {"box_xyxy", {box[0], box[1], box[2], box[3]}},
+            {"image_size", {image.width, image.height}}};
         const std::string stem = std::filesystem::path(path).stem().string();
         locdet::write_file_atomic(out + "/" + stem + ".json", j.dump(2) + "\n");
         const int zoom = std::max(1, 240 / std::max(image.width, image.height));
@@ -144,7 +148,8 @@ int main(int argc, char** argv) {
           locdet::io::draw_rect(overlay, static_cast<int>(box[0] * zoom), static_cast<int>(box[1] * zoom),
                                 static_cast<int>(box[2] * zoom), static_cast<int>(box[3] * zoom),
                                 locdet::io::kRed);
-          std::snprintf(text, sizeof(text), "%d %.0f%%", p.digit, 100.0f * p.confidence * p.presence);
+          std::snprintf(text, sizeof(text), "%s %.0f%%", run.model.class_names.at(p.digit).c_str(),
+                        100.0f * p.confidence * p.presence);
         } else {
           std::snprintf(text, sizeof(text), "none %.0f%%", 100.0f * (1.0f - p.presence));
         }

@@ -1,10 +1,11 @@
-// train_gpu: trains a localizer or a detector on augmented MNIST scenes, entirely on the
-// device (scene rendering, forward, loss, anchor matching, backward, optimizer), validates
-// every epoch, keeps the best checkpoint, then evaluates it on the test split and draws
-// overlays.
+// train_gpu: trains a localizer or a detector on augmented MNIST scenes or on a dataset on disk,
+// entirely on the device (scene rendering or dataset augmentation, forward, loss, anchor matching,
+// backward, optimizer), validates every epoch, keeps the best checkpoint, then evaluates it on the
+// test split and draws overlays.
 //
 //   train_gpu --task localize --preset inf265-loc --model small --epochs 8 --out runs/loc
 //   train_gpu --task detect --preset det10 --epochs 10 --out runs/det
+//   train_gpu --task detect --data datasets/mine --epochs 20 --out runs/mine   (COCO/YOLO/CSV)
 //   train_gpu --out runs/loc --resume          (continues an interrupted run exactly)
 //
 // Writes runs/NAME/: config.json, metrics.jsonl, checkpoint.safetensors (best),
@@ -15,6 +16,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <utility>
 
 #include "engine/checkpoint.h"
 #include "engine/train/run_dir.h"
@@ -30,6 +33,7 @@
 #include "models/localizer/report.h"
 #include "models/localizer/run.h"
 #include "models/localizer/trainer.h"
+#include "models/training_data.h"
 
 namespace {
 
@@ -53,7 +57,33 @@ struct Options {
   float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, box_weight = 2.0f;
   uint64_t seed = 1;
   bool resume = false, no_cuda_graph = false;
+  // A dataset on disk instead of a preset (models/training_data.h).
+  std::string data, data_format, input, augment = "default";
+  double val_fraction = 0.1;
 };
+
+// The images of a run: the digit bank (scene runs) or the loaded dataset (dataset runs).
+struct RunImages {
+  std::unique_ptr<locdet::data::DigitBank> bank;
+  std::shared_ptr<const locdet::Dataset> dataset;
+  models::DatasetSpec spec;
+
+  models::TrainingData training_data(const models::RunSchedule& run) const {
+    return run.on_files() ? models::TrainingData(dataset, run.data, run.data_seed)
+                          : models::TrainingData(*bank, run.preset, run.data_seed);
+  }
+};
+
+// --input HxW (empty: 0x0, from the images).
+std::pair<int, int> parse_input(const std::string& text) {
+  if (text.empty()) return {0, 0};
+  int h = 0, w = 0;
+  char x = 0, extra = 0;
+  if (std::sscanf(text.c_str(), "%d%c%d%c", &h, &x, &w, &extra) != 3 || (x != 'x' && x != 'X') || h < 8 ||
+      w < 8 || h % 4 || w % 4)
+    locdet::fail("--input '", text, "': expected HEIGHTxWIDTH, multiples of 4 and at least 8, e.g. 48x60");
+  return {h, w};
+}
 
 locdet::Device choose_device(const std::string& requested) {
   if (requested.empty()) {
@@ -74,20 +104,34 @@ void check_resume_flags(const Options& o, const CLI::App& app) {
        {"--task",     "--preset",       "--preset-file", "--model",      "--width",
         "--box-loss", "--class-loss",   "--anchors",     "--head-convs", "--pos-iou",
         "--neg-iou",  "--box-weight",   "--batch",       "--epochs",     "--steps-per-epoch",
-        "--lr",       "--weight-decay", "--warmup",      "--seed",       "--val-count"}) {
+        "--lr",       "--weight-decay", "--warmup",      "--seed",       "--val-count",
+        "--data",     "--data-format",  "--input",       "--augment",    "--val-fraction"}) {
     if (app.count(flag) > 0)
       locdet::fail("with --resume the run's settings come from ", o.out, "/config.json; drop ", flag);
   }
 }
 
-void print_start(const std::string& out, locdet::Device device, const locdet::data::Preset& preset,
+void print_start(const std::string& out, locdet::Device device, const std::string& data,
                  const locdet::models::BackboneConfig& backbone, int batch, int epochs, int64_t steps,
                  const std::string& mode) {
+  std::fprintf(stderr,
+               "train_gpu: %s on %s | %s | model %s width %d | batch %d | %d epochs x %lld steps | %s\n",
+               out.c_str(), locdet::device_name(device), data.c_str(), backbone.kind.c_str(), backbone.width,
+               batch, epochs, static_cast<long long>(steps), mode.c_str());
+}
+
+// What a dataset run read, before training starts.
+void print_dataset(const models::DatasetSpec& s, int64_t device_bytes) {
   std::fprintf(
       stderr,
-      "train_gpu: %s on %s | preset %s | model %s width %d | batch %d | %d epochs x %lld steps | %s\n",
-      out.c_str(), locdet::device_name(device), preset.name.c_str(), backbone.kind.c_str(), backbone.width,
-      batch, epochs, static_cast<long long>(steps), mode.c_str());
+      "train_gpu: dataset %s (%s, %s) | input %dx%d | %zu classes | %lld train, %lld val (%s), %lld test "
+      "images\n",
+      s.dir.c_str(), s.format.c_str(), s.layout.c_str(), s.height, s.width, s.classes.size(),
+      static_cast<long long>(s.train_images), static_cast<long long>(s.val_images), s.val_source.c_str(),
+      static_cast<long long>(s.test_images));
+  if (device_bytes > 0)
+    std::fprintf(stderr, "train_gpu: the training images take %.1f MiB of GPU memory (uploaded once)\n",
+                 device_bytes / 1048576.0);
 }
 
 // The flags every task shares: the batch, epochs and AdamW schedule, the seeds.
@@ -117,25 +161,35 @@ int train_until_done(locdet::TrainingTask& task, locdet::RunDir& dir, const Opti
 }
 
 // eval.json for the best checkpoint on the test split.
-void write_test_report(locdet::RunDir& dir, nlohmann::json report, const std::string& preset,
-                       std::chrono::steady_clock::time_point started) {
+void write_test_report(locdet::RunDir& dir, nlohmann::json report, const models::RunSchedule& run,
+                       const models::LabeledImages& images, std::chrono::steady_clock::time_point started) {
   report["split"] = "test";
   report["checkpoint"] = dir.best_checkpoint();
-  report["preset"] = preset;
+  report[run.on_files() ? "data" : "preset"] = run.on_files() ? run.data.dir : run.preset.name;
+  report["images_scored"] = images.describe();
   report["train_seconds"] = seconds_since(started);
   dir.write_json("eval.json", report);
 }
 
 // ---- localizer ---------------------------------------------------------------------------------
 
-models::LocalizerRun localizer_run_from_options(const Options& o, const locdet::data::DigitBank& bank) {
+models::LocalizerRun localizer_run_from_options(const Options& o, const RunImages& images) {
   models::LocalizerRun run;
-  run.preset = locdet::data::find_preset(o.preset.empty() ? "inf265-loc" : o.preset, o.preset_file);
-  models::fit_anchor_to_preset(run.model, bank, run.preset);
+  if (images.dataset) {
+    locdet::models::require_at_most_one_box(*images.dataset);
+    run.data = images.spec;
+    run.model.height = run.data.height;
+    run.model.width = run.data.width;
+    run.model.class_names = run.data.classes;
+    models::fit_anchor_to_boxes(run.model, images.training_data(run).training_box_sizes(2000));
+  } else {
+    run.preset = locdet::data::find_preset(o.preset.empty() ? "inf265-loc" : o.preset, o.preset_file);
+    models::fit_anchor_to_preset(run.model, *images.bank, run.preset);
+    run.model.height = run.preset.height;
+    run.model.width = run.preset.width;
+  }
   run.model.backbone.kind = o.model;
   run.model.backbone.width = o.width;
-  run.model.height = run.preset.height;
-  run.model.width = run.preset.width;
   run.model.box_loss = o.box_loss;
   schedule_from_options(o, run);
   run.validate();
@@ -146,55 +200,65 @@ models::LocalizerRun localizer_run_from_options(const Options& o, const locdet::
 // the test split with test(started); returns the exit code.
 template <class Trainer, class Run, class TestFn>
 int train_and_test(const Options& o, const Run& run, locdet::Device device, locdet::RunDir& dir,
-                   const locdet::data::DigitBank& bank, const char* argv0, TestFn&& test) {
-  Trainer trainer(run, bank, device, !o.no_cuda_graph);
+                   const RunImages& images, const char* argv0, TestFn&& test) {
+  Trainer trainer(run, images.training_data(run), device, !o.no_cuda_graph);
   if (!o.resume) dir.write_json("config.json", run.to_json());
-  print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
+  if (run.on_files()) print_dataset(run.data, trainer.data().device_bytes());
+  print_start(o.out, device, run.data_name(), run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
               trainer.executor().mode());
   const auto started = std::chrono::steady_clock::now();
   if (int code = train_until_done(trainer, dir, o, argv0)) return code;
-  test(started);
+  test(trainer.data().images(locdet::data::Split::kTest), started);
   std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
               dir.file("overlays/test.png").c_str());
   return 0;
 }
 
 int train_localizer(const Options& o, locdet::Device device, locdet::RunDir& dir,
-                    const locdet::data::DigitBank& bank, const char* argv0) {
-  const models::LocalizerRun run = o.resume ? models::LocalizerRun::from_json(dir.read_json("config.json"))
-                                            : localizer_run_from_options(o, bank);
-  return train_and_test<models::LocalizerTrainer>(o, run, device, dir, bank, argv0, [&](auto started) {
-    models::LocalizerPredictor predictor(run.model, 250, device);
-    predictor.load_checkpoint(dir.best_checkpoint());
-    std::vector<models::SampleResult> samples;
-    const auto test = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kTest,
-                                                 run.data_seed, o.test_count, 48, &samples);
-    write_test_report(dir, test.to_json(), run.preset.name, started);
-    models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
-                                    run.preset.width);
-    std::printf(
-        "test (%lld scenes): accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n",
-        static_cast<long long>(test.images), 100.0 * test.accuracy, test.mean_iou, test.performance,
-        100.0 * test.presence_accuracy);
-  });
+                    const models::LocalizerRun& run, const RunImages& images, const char* argv0) {
+  return train_and_test<models::LocalizerTrainer>(
+      o, run, device, dir, images, argv0, [&](auto data, auto started) {
+        models::LocalizerPredictor predictor(run.model, 250, device);
+        predictor.load_checkpoint(dir.best_checkpoint());
+        std::vector<models::SampleResult> samples;
+        const auto test = models::evaluate_localizer(predictor, *data, o.test_count, 48, &samples);
+        write_test_report(dir, test.to_json(), run, *data, started);
+        models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.model.height,
+                                        run.model.width, 8, 3, run.model.class_names);
+        std::printf(
+            "test (%lld images: %s): accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy "
+            "%.2f%%\n",
+            static_cast<long long>(test.images), data->describe().c_str(), 100.0 * test.accuracy,
+            test.mean_iou, test.performance, 100.0 * test.presence_accuracy);
+      });
 }
 
 // ---- detector ----------------------------------------------------------------------------------
 
-models::DetectorRun detector_run_from_options(const Options& o, const locdet::data::DigitBank& bank) {
+models::DetectorRun detector_run_from_options(const Options& o, const RunImages& images) {
   models::DetectorRun run;
-  run.preset = locdet::data::find_preset(o.preset.empty() ? "det10" : o.preset, o.preset_file);
-  LOCDET_CHECK(run.preset.task == "detection", "preset '", run.preset.name,
-               "' is a localization preset; --task detect needs det10, inf265-det or a detection preset");
+  if (images.dataset) {
+    run.data = images.spec;
+    run.model.height = run.data.height;
+    run.model.width = run.data.width;
+    run.model.classes.clear();
+    for (size_t c = 0; c < run.data.classes.size(); ++c) run.model.classes.push_back(static_cast<int>(c));
+    run.model.class_names = run.data.classes;
+  } else {
+    run.preset = locdet::data::find_preset(o.preset.empty() ? "det10" : o.preset, o.preset_file);
+    LOCDET_CHECK(run.preset.task == "detection", "preset '", run.preset.name,
+                 "' is a localization preset; --task detect needs det10, inf265-det or a detection preset");
+    run.model.height = run.preset.height;
+    run.model.width = run.preset.width;
+    run.model.classes = run.preset.classes;
+  }
   run.model.backbone.kind = o.model;
   run.model.backbone.width = o.width;
-  run.model.height = run.preset.height;
-  run.model.width = run.preset.width;
-  run.model.classes = run.preset.classes;
   double mean_iou = 0;
-  run.model.anchor_sizes = models::choose_detector_anchors(bank, run.preset, o.anchors, 2000, &mean_iou);
+  run.model.anchor_sizes = models::choose_anchors_for_boxes(
+      images.training_data(run).training_box_sizes(2000), o.anchors, &mean_iou);
   std::fprintf(stderr, "train_gpu: %d anchor sizes from %s's training boxes (mean best IoU %.3f):", o.anchors,
-               run.preset.name.c_str(), mean_iou);
+               run.data_name().c_str(), mean_iou);
   for (const auto& [w, h] : run.model.anchor_sizes) std::fprintf(stderr, " %.2fx%.2f", w, h);
   std::fprintf(stderr, "\n");
   run.model.head_convs = o.head_convs;
@@ -209,7 +273,7 @@ models::DetectorRun detector_run_from_options(const Options& o, const locdet::da
 }
 
 void print_detection(const char* what, const models::DetectionEvaluation& e) {
-  std::printf("%s (%lld scenes): AP@[.5:.95] %.4f  AP50 %.4f  AP75 %.4f  AR@100 %.4f", what,
+  std::printf("%s (%lld images): AP@[.5:.95] %.4f  AP50 %.4f  AP75 %.4f  AR@100 %.4f", what,
               static_cast<long long>(e.images), e.coco.map, e.coco.map50, e.coco.map75, e.coco.ar100);
   if (e.grid_performance >= 0)
     std::printf("  grid accuracy %.4f grid IoU %.4f grid performance %.4f", e.grid_accuracy, e.grid_mean_iou,
@@ -218,20 +282,18 @@ void print_detection(const char* what, const models::DetectionEvaluation& e) {
 }
 
 int train_detector(const Options& o, locdet::Device device, locdet::RunDir& dir,
-                   const locdet::data::DigitBank& bank, const char* argv0) {
-  const models::DetectorRun run = o.resume ? models::DetectorRun::from_json(dir.read_json("config.json"))
-                                           : detector_run_from_options(o, bank);
-  return train_and_test<models::DetectorTrainer>(o, run, device, dir, bank, argv0, [&](auto started) {
-    models::DetectorPredictor predictor(run.model, 250, device);
-    predictor.load_checkpoint(dir.best_checkpoint());
-    std::vector<models::DetectionSample> samples;
-    const auto test = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kTest,
-                                                run.data_seed, o.test_count, 48, &samples);
-    write_test_report(dir, test.to_json(), run.preset.name, started);
-    models::write_detector_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
-                                   run.preset.width);
-    print_detection("test", test);
-  });
+                   const models::DetectorRun& run, const RunImages& images, const char* argv0) {
+  return train_and_test<models::DetectorTrainer>(
+      o, run, device, dir, images, argv0, [&](auto data, auto started) {
+        models::DetectorPredictor predictor(run.model, 250, device);
+        predictor.load_checkpoint(dir.best_checkpoint());
+        std::vector<models::DetectionSample> samples;
+        const auto test = models::evaluate_detector(predictor, *data, o.test_count, 48, &samples);
+        write_test_report(dir, test.to_json(), run, *data, started);
+        models::write_detector_overlay(dir.file("overlays/test.png"), samples, run.model.height,
+                                       run.model.width, 0.3f, 8, 3, run.model.names());
+        print_detection(("test (" + data->describe() + ")").c_str(), test);
+      });
 }
 
 int train(Options o, const CLI::App& app, const char* argv0) {
@@ -240,14 +302,42 @@ int train(Options o, const CLI::App& app, const char* argv0) {
     if (o.task != "localize" && o.task != "detect")
       locdet::fail("unknown --task '", o.task, "': use localize or detect");
   };
-  if (!o.resume) check_task();  // before the run folder is created
+  RunImages images;
+  if (!o.resume) {  // everything that can refuse the input, before the run folder is created
+    check_task();
+    LOCDET_CHECK(o.data.empty() || o.preset.empty(), "pass --preset or --data, not both");
+    if (!o.data.empty()) {
+      const auto [height, width] = parse_input(o.input);
+      models::LoadedDataset loaded =
+          models::load_training_dataset(o.data, o.data_format, height, width, o.val_fraction, 0, o.augment);
+      if (o.task == "localize") models::require_at_most_one_box(*loaded.dataset);
+      images.dataset = std::move(loaded.dataset);
+      images.spec = std::move(loaded.spec);
+    }
+  }
   const locdet::Device device = choose_device(o.device);
   locdet::RunDir dir(o.out, o.resume);
-  if (o.resume) o.task = dir.read_json("config.json").at("task").get<std::string>();
+  nlohmann::json config;
+  if (o.resume) {
+    config = dir.read_json("config.json");
+    o.task = config.at("task").get<std::string>();
+    if (config.contains("data"))
+      images.dataset = models::reload_training_dataset(models::DatasetSpec::from_json(config.at("data")),
+                                                       config.value("data_seed", uint64_t{0}));
+  }
   check_task();
-  const locdet::data::DigitBank bank = locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(o.mnist));
-  return o.task == "detect" ? train_detector(o, device, dir, bank, argv0)
-                            : train_localizer(o, device, dir, bank, argv0);
+  if (!images.dataset)
+    images.bank = std::make_unique<locdet::data::DigitBank>(
+        locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(o.mnist)));
+  if (o.task == "detect")
+    return train_detector(
+        o, device, dir,
+        o.resume ? models::DetectorRun::from_json(config) : detector_run_from_options(o, images), images,
+        argv0);
+  return train_localizer(
+      o, device, dir,
+      o.resume ? models::LocalizerRun::from_json(config) : localizer_run_from_options(o, images), images,
+      argv0);
 }
 
 }  // namespace
@@ -263,6 +353,22 @@ int main(int argc, char** argv) {
       "scene preset (default: inf265-loc for localize, det10 for detect; also ayulockin-loc, inf265-det, "
       "or one from --preset-file)");
   app.add_option("--preset-file", o.preset_file, "JSON file with user presets");
+  app.add_option("--data", o.data,
+                 "train on a dataset folder instead of a preset: COCO (annotations.json), YOLO (images/ + "
+                 "labels/) or CSV (file,x1,y1,x2,y2,class), in one folder or in train/ val/ test/ folders");
+  app.add_option("--data-format", o.data_format, "with --data: coco | yolo | csv (default: detected)");
+  app.add_option(
+      "--input", o.input,
+      "with --data: model input HEIGHTxWIDTH every image is letterboxed to (default: the most common "
+      "image size)");
+  app.add_option(
+         "--val-fraction", o.val_fraction,
+         "with --data and no val split: fraction of the training images held out (seeded by file name)")
+      ->capture_default_str();
+  app.add_option(
+         "--augment", o.augment,
+         "with --data: none | default | scale=0.9:1.1,translate=0.1,contrast=0.2,brightness=0.1,noise=0.05")
+      ->capture_default_str();
   app.add_option("--model", o.model, "backbone: small | resnet18")->capture_default_str();
   app.add_option("--width", o.width, "channels of the first backbone stage")->capture_default_str();
   app.add_option("--box-loss", o.box_loss,

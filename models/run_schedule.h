@@ -1,6 +1,6 @@
-// What every training run shares, whatever the task: the preset, batch, epochs, the AdamW
-// warm-up/cosine schedule and the seeds. LocalizerRun and DetectorRun extend it with their
-// model; config.json and the checkpoint metadata hold both parts.
+// What every training run shares, whatever the task: the data (a preset's rendered scenes, or a
+// dataset on disk: `data`), batch, epochs, the AdamW warm-up/cosine schedule and the seeds. LocalizerRun and
+// DetectorRun extend it with their model; config.json and the checkpoint metadata hold both parts.
 #pragma once
 
 #include <cstdint>
@@ -10,20 +10,27 @@
 #include "engine/graph.h"
 #include "kernels/base/error.h"
 #include "models/digits/scene.h"
+#include "models/training_data.h"
 
 namespace locdet::models {
 
 struct RunSchedule {
-  data::Preset preset;
+  data::Preset preset;  // the rendered scenes, unless `data` names a dataset
+  DatasetSpec data;     // a dataset on disk ("data" in config.json; absent in scene runs)
   int batch = 64;
   int epochs = 10;
   int64_t steps_per_epoch = 0;  // 0: the train split's size / batch
   float lr = 2e-3f, min_lr_ratio = 0.02f, weight_decay = 1e-4f;
   int64_t warmup_steps = 200;
   uint64_t seed = 1;       // parameter init and the training scene stream
-  uint64_t data_seed = 0;  // the fixed validation/test scenes (make_dataset's default seed)
+  uint64_t data_seed = 0;  // the fixed validation/test scenes (make_dataset's default seed); a
+                           // dataset's held-out validation images
   int64_t val_count = 0;   // 0: the whole validation split
 
+  bool on_files() const { return !data.empty(); }
+  int input_height() const { return on_files() ? data.height : preset.height; }
+  int input_width() const { return on_files() ? data.width : preset.width; }
+  std::string data_name() const;  // the preset's name, or "data:DIR"
   int64_t epoch_steps() const;
   int64_t total_steps() const { return epoch_steps() * epochs; }
   // AdamW with linear warm-up then cosine decay to lr * min_lr_ratio over the whole run.

@@ -1,6 +1,7 @@
 #include "models/scene_feed.h"
 
 #include <cstring>
+#include <vector>
 
 #include "kernels/base/error.h"
 #include "kernels/common/localizer_targets.h"
@@ -35,43 +36,42 @@ void SceneStream::prepare_cuda() {
 #endif
 }
 
-SceneFeed add_scene_feed(Graph& g, std::shared_ptr<SceneStream> stream, int batch) {
+SceneFeed add_sample_feed(Graph& g, const SampleFill& fill, int batch) {
   LOCDET_CHECK(batch >= 1, "batch size must be >= 1, got ", batch);
-  const int height = stream->preset().height, width = stream->preset().width;
+  const int height = fill.height, width = fill.width;
   SceneFeed feed;
   feed.cursor = g.state("optim.data_cursor", {1}, Init::kZeros);
   g.info(feed.cursor).role = Role::kOptimizerState;
   g.info(feed.cursor).dtype = DType::kI64;
 
   auto op = std::make_shared<CustomOp>();
-  op->name = "render_scenes";
-  op->cpu = [stream, batch, height, width](const CustomCall& c) {
+  op->name = fill.name;
+  auto staging = std::make_shared<std::vector<float>>();  // f32 samples for an f64 graph
+  op->cpu = [fill, staging, batch, height, width](const CustomCall& c) {
     int64_t* cursor = c.inputs[0].as<int64_t>();
-    data::SceneBatch& staging = stream->staging();
-    data::render_scenes_cpu(stream->preset(), stream->split(), stream->seed(), stream->source(),
-                            static_cast<uint64_t>(*cursor), batch, &staging, data::SceneMode::kEndless);
-    *cursor += batch;
     const Tensor& images = c.outputs[0];
     const size_t pixels = static_cast<size_t>(batch) * height * width;
+    float* target = nullptr;
     if (images.dtype == DType::kF64) {
-      for (size_t i = 0; i < pixels; ++i) images.as<double>()[i] = staging.images[i];
+      staging->resize(pixels);
+      target = staging->data();
     } else {
-      std::memcpy(images.data, staging.images.data(), pixels * sizeof(float));
+      target = images.as<float>();
     }
-    std::memcpy(c.outputs[1].data, staging.labels.data(), batch * sizeof(SceneLabel));
+    fill.cpu(static_cast<uint64_t>(*cursor), batch, target, c.outputs[1].as<SceneLabel>());
+    *cursor += batch;
+    if (images.dtype == DType::kF64)
+      for (size_t i = 0; i < pixels; ++i) images.as<double>()[i] = (*staging)[i];
   };
 #if defined(LOCDET_WITH_CUDA)
-  op->cuda = [stream, batch](const CustomCall& c) {
-    LOCDET_CHECK(stream->device_digits(),
-                 "scene feed: digits are not on the GPU; call SceneStream::prepare_cuda()");
-    auto s = static_cast<cudaStream_t>(c.stream);
-    auto* indices = c.outputs[2].as<uint64_t>();
-    cuda::take_scene_indices(c.inputs[0].as<int64_t>(), batch, indices, s);
-    const auto* digits = static_cast<const cuda::DeviceDigits*>(stream->device_digits());
-    cuda::render_scene_batch(stream->preset().params(), digits->source(),
-                             scene_key(stream->seed(), static_cast<int>(stream->split())), 0, indices, batch,
-                             c.outputs[0].as<float>(), c.outputs[1].as<SceneLabel>(), s);
-  };
+  if (fill.cuda) {
+    op->cuda = [fill, batch](const CustomCall& c) {
+      auto* indices = c.outputs[2].as<uint64_t>();
+      cuda::take_scene_indices(c.inputs[0].as<int64_t>(), batch, indices,
+                               static_cast<cudaStream_t>(c.stream));
+      fill.cuda(indices, batch, c.outputs[0].as<float>(), c.outputs[1].as<SceneLabel>(), c.stream);
+    };
+  }
 #endif
   auto out = g.custom(op, {feed.cursor},
                       {{Shape{batch, 1, height, width}, DType::kF32},
@@ -80,6 +80,31 @@ SceneFeed add_scene_feed(Graph& g, std::shared_ptr<SceneStream> stream, int batc
   feed.images = out[0];
   feed.scene_labels = out[1];
   return feed;
+}
+
+SceneFeed add_scene_feed(Graph& g, std::shared_ptr<SceneStream> stream, int batch) {
+  SampleFill fill;
+  fill.name = "render_scenes";
+  fill.height = stream->preset().height;
+  fill.width = stream->preset().width;
+  fill.cpu = [stream](uint64_t first, int count, float* images, SceneLabel* labels) {
+    data::SceneBatch& staging = stream->staging();
+    data::render_scenes_cpu(stream->preset(), stream->split(), stream->seed(), stream->source(), first, count,
+                            &staging, data::SceneMode::kEndless);
+    std::memcpy(images, staging.images.data(), staging.images.size() * sizeof(float));
+    std::memcpy(labels, staging.labels.data(), count * sizeof(SceneLabel));
+  };
+#if defined(LOCDET_WITH_CUDA)
+  fill.cuda = [stream](const uint64_t* indices, int count, float* images, SceneLabel* labels, void* s) {
+    LOCDET_CHECK(stream->device_digits(),
+                 "scene feed: digits are not on the GPU; call SceneStream::prepare_cuda()");
+    const auto* digits = static_cast<const cuda::DeviceDigits*>(stream->device_digits());
+    cuda::render_scene_batch(stream->preset().params(), digits->source(),
+                             scene_key(stream->seed(), static_cast<int>(stream->split())), 0, indices, count,
+                             images, labels, static_cast<cudaStream_t>(s));
+  };
+#endif
+  return add_sample_feed(g, fill, batch);
 }
 
 Value localizer_labels(Graph& g, Value scene_labels, int height, int width) {

@@ -6,7 +6,9 @@
 //   step s renders samples [s * batch, (s + 1) * batch) of the split's endless stream.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "engine/graph.h"
 #include "models/digits/scene.h"
@@ -46,6 +48,23 @@ struct SceneFeed {
 };
 
 SceneFeed add_scene_feed(Graph& g, std::shared_ptr<SceneStream> stream, int batch);
+
+// What a training data node does, whatever the data: fill images [batch, 1, H, W] (values in
+// [0, 1]) and one SceneLabel row per sample for samples [cursor, cursor + batch) of an endless
+// stream. The scene feed renders them; the dataset feed (models/dataset_feed) augments stored
+// images.
+struct SampleFill {
+  std::string name;  // the op's name
+  int height = 0, width = 0;
+  // CPU: samples first .. first + batch - 1, host pointers.
+  std::function<void(uint64_t first, int batch, float* images, SceneLabel* labels)> cpu;
+  // CUDA (may be empty in a CPU-only build): sample b is indices[b], device pointers, on `stream`
+  // (a cudaStream_t).
+  std::function<void(const uint64_t* indices, int batch, float* images, SceneLabel* labels, void* stream)>
+      cuda;
+};
+// The node for `fill`, with the cursor in device memory ("optim.data_cursor").
+SceneFeed add_sample_feed(Graph& g, const SampleFill& fill, int batch);
 
 // scene labels -> [N, 6] localizer labels [p_c, cx, cy, w, h, class] (on the device).
 Value localizer_labels(Graph& g, Value scene_labels, int height, int width);

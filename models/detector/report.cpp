@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "kernels/base/error.h"
 #include "kernels/common/box.h"
 
 namespace locdet::models {
@@ -66,22 +67,23 @@ void score_grid(const SceneLabel& label, const std::vector<Detection>& detection
 
 }  // namespace
 
-DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
-                                      const data::Preset& preset, data::Split split, uint64_t data_seed,
+DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const LabeledImages& images,
                                       int64_t count, int keep, std::vector<DetectionSample>* kept) {
-  const int64_t available = data::split_size(preset, split);
-  if (count <= 0 || count > available) count = available;
+  if (count <= 0 || count > images.size()) count = images.size();
   const DetectorConfig& config = predictor.config();
+  LOCDET_CHECK(images.height() == config.height && images.width() == config.width, "the images (",
+               images.describe(), ") are ", images.height(), "x", images.width(),
+               " but the model's input is ", config.height, "x", config.width);
   const DetectorClassMap map = config.class_map();
-  data::SceneSource source(bank, preset, split);
   data::SceneBatch scenes;
   eval::CocoEvaluator evaluator(config.num_classes());
   GridScore grid;
-  const bool has_grid = preset.grid_rows > 0 && preset.grid_cols > 0;
-  const size_t pixels = static_cast<size_t>(preset.height) * preset.width;
+  const data::Preset* preset = images.preset();
+  const bool has_grid = preset && preset->grid_rows > 0 && preset->grid_cols > 0;
+  const size_t pixels = static_cast<size_t>(images.height()) * images.width();
   for (int64_t first = 0; first < count; first += predictor.batch()) {
     const int n = static_cast<int>(std::min<int64_t>(predictor.batch(), count - first));
-    data::render_scenes_cpu(preset, split, data_seed, source, static_cast<uint64_t>(first), n, &scenes);
+    images.read(first, n, &scenes);
     const auto detections = predictor.predict(scenes.images.data(), n);
     for (int b = 0; b < n; ++b) {
       const int64_t image = first + b;
@@ -97,7 +99,7 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
       for (const Detection& d : detections[b])
         evaluator.add_detection(image, d.cls,
                                 eval::CocoBox::from_xyxy(d.box[0], d.box[1], d.box[2], d.box[3]), d.score);
-      if (has_grid) score_grid(label, detections[b], preset, &grid);
+      if (has_grid) score_grid(label, detections[b], *preset, &grid);
       if (kept && static_cast<int64_t>(kept->size()) < keep)
         kept->push_back(
             {std::vector<float>(scenes.image(b), scenes.image(b) + pixels), label, detections[b]});
@@ -114,8 +116,14 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
   return result;
 }
 
-void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom,
-                     float min_score) {
+DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
+                                      const data::Preset& preset, data::Split split, uint64_t data_seed,
+                                      int64_t count, int keep, std::vector<DetectionSample>* kept) {
+  return evaluate_detector(predictor, *rendered_scenes(bank, preset, split, data_seed), count, keep, kept);
+}
+
+void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom, float min_score,
+                     const std::vector<std::string>& class_names) {
   for (const Detection& d : detections) {
     if (d.score < min_score) continue;
     const int x0 = static_cast<int>(std::lround(d.box[0] * zoom)),
@@ -123,13 +131,17 @@ void draw_detections(io::RgbImage& image, const std::vector<Detection>& detectio
     io::draw_rect(image, x0, y0, static_cast<int>(std::lround(d.box[2] * zoom)),
                   static_cast<int>(std::lround(d.box[3] * zoom)), io::kRed);
     char text[32];
-    std::snprintf(text, sizeof(text), "%d %.2f", d.digit, d.score);
+    const std::string name = d.cls >= 0 && d.cls < static_cast<int>(class_names.size())
+                                 ? class_names[d.cls]
+                                 : std::to_string(d.digit);
+    std::snprintf(text, sizeof(text), "%s %.2f", name.c_str(), d.score);
     io::draw_text(image, std::max(0, x0), std::max(0, y0 - 9), text, io::kRed, 1);
   }
 }
 
 void write_detector_overlay(const std::string& path, const std::vector<DetectionSample>& samples, int height,
-                            int width, float min_score, int columns, int zoom) {
+                            int width, float min_score, int columns, int zoom,
+                            const std::vector<std::string>& class_names) {
   std::vector<io::RgbImage> tiles;
   for (const DetectionSample& s : samples) {
     io::RgbImage tile = io::gray_to_rgb(s.image.data(), height, width, zoom);
@@ -138,7 +150,7 @@ void write_detector_overlay(const std::string& path, const std::vector<Detection
       io::draw_rect(tile, static_cast<int>(b[0] * zoom), static_cast<int>(b[1] * zoom),
                     static_cast<int>(b[2] * zoom), static_cast<int>(b[3] * zoom), io::kGreen);
     }
-    draw_detections(tile, s.detections, zoom, min_score);
+    draw_detections(tile, s.detections, zoom, min_score, class_names);
     tiles.push_back(std::move(tile));
   }
   io::write_png(path, io::compose_grid(tiles, columns));

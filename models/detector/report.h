@@ -1,5 +1,6 @@
-// Scoring a detector on a split of its preset (COCO-style AP, engine/eval/coco.h, and the first
-// seed's 2x3-grid metric where the preset has one) and drawing its detections.
+// Scoring a detector on labeled images (a preset's rendered split or a dataset's images:
+// COCO-style AP, engine/eval/coco.h, and the first seed's 2x3-grid metric where the preset has
+// one) and drawing its detections.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "engine/io/image.h"
 #include "models/detector/predictor.h"
 #include "models/digits/scene.h"
+#include "models/training_data.h"
 
 namespace locdet::models {
 
@@ -30,19 +32,24 @@ struct DetectionEvaluation {
   nlohmann::json to_json() const;
 };
 
-// Renders `count` scenes of `split` (0: the whole split) with `data_seed`, detects and scores
-// them. The first `keep` scenes land in *kept (overlays).
+// Detects and scores the first `count` of `images` (0: all); the grid metric when they are the
+// scenes of a preset with a grid. The first `keep` images land in *kept (overlays).
+DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const LabeledImages& images,
+                                      int64_t count, int keep = 0,
+                                      std::vector<DetectionSample>* kept = nullptr);
+// The same on `count` scenes of `split` rendered with `data_seed`.
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
                                       int64_t count, int keep = 0,
                                       std::vector<DetectionSample>* kept = nullptr);
 
 // A grid of scenes: ground truth in green, detections with score >= min_score in red with
-// "digit score".
+// "digit score" (the class by its name when `class_names` is given).
 void write_detector_overlay(const std::string& path, const std::vector<DetectionSample>& samples, int height,
-                            int width, float min_score = 0.3f, int columns = 8, int zoom = 3);
+                            int width, float min_score = 0.3f, int columns = 8, int zoom = 3,
+                            const std::vector<std::string>& class_names = {});
 // One image with its detections (predict): boxes in the image's own pixels.
-void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom,
-                     float min_score);
+void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom, float min_score,
+                     const std::vector<std::string>& class_names = {});
 
 }  // namespace locdet::models

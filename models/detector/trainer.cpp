@@ -1,6 +1,7 @@
 #include "models/detector/trainer.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "models/detector/report.h"
 
@@ -8,7 +9,10 @@ namespace locdet::models {
 
 DetectorTrainer::DetectorTrainer(const DetectorRun& run, const data::DigitBank& bank, Device device,
                                  bool cuda_graph)
-    : SceneTrainer(run, bank, device), run_(run) {
+    : DetectorTrainer(run, TrainingData(bank, run.preset, run.data_seed), device, cuda_graph) {}
+
+DetectorTrainer::DetectorTrainer(const DetectorRun& run, TrainingData data, Device device, bool cuda_graph)
+    : SceneTrainer(run, std::move(data), device), run_(run) {
   run_.validate();
   build(
       [this](Graph& g, const SceneFeed& feed) {
@@ -46,8 +50,7 @@ std::string DetectorTrainer::progress_text(const nlohmann::json& r) const {
 Validation DetectorTrainer::validate() {
   if (!validator_) validator_ = std::make_unique<DetectorPredictor>(run_.model, 250, device());
   validator_->copy_weights_from(executor());
-  const auto val =
-      evaluate_detector(*validator_, bank(), run_.preset, data::Split::kVal, run_.data_seed, run_.val_count);
+  const auto val = evaluate_detector(*validator_, *data().images(data::Split::kVal), run_.val_count);
   Validation v;
   v.record = {{"map", val.coco.map},
               {"map50", val.coco.map50},

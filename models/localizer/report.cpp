@@ -5,26 +5,28 @@
 #include <cstdio>
 
 #include "engine/io/image.h"
+#include "kernels/base/error.h"
 #include "kernels/common/localizer_targets.h"
 
 namespace locdet::models {
 
-eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
-                                            const data::Preset& preset, data::Split split, uint64_t data_seed,
+eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const LabeledImages& images,
                                             int64_t count, int keep, std::vector<SampleResult>* kept) {
-  const int64_t available = data::split_size(preset, split);
-  if (count <= 0 || count > available) count = available;
-  data::SceneSource source(bank, preset, split);
+  if (count <= 0 || count > images.size()) count = images.size();
+  const int height = images.height(), width = images.width();
+  LOCDET_CHECK(height == predictor.config().height && width == predictor.config().width, "the images (",
+               images.describe(), ") are ", height, "x", width, " but the model's input is ",
+               predictor.config().height, "x", predictor.config().width);
   data::SceneBatch scenes;
-  eval::LocalizationEvaluator evaluator;
-  const size_t pixels = static_cast<size_t>(preset.height) * preset.width;
+  eval::LocalizationEvaluator evaluator(predictor.config().class_names);
+  const size_t pixels = static_cast<size_t>(height) * width;
   for (int64_t first = 0; first < count; first += predictor.batch()) {
     const int n = static_cast<int>(std::min<int64_t>(predictor.batch(), count - first));
-    data::render_scenes_cpu(preset, split, data_seed, source, static_cast<uint64_t>(first), n, &scenes);
+    images.read(first, n, &scenes);
     const auto predictions = predictor.predict(scenes.images.data(), n);
     for (int b = 0; b < n; ++b) {
       float label[kLocalizerLabelSize];
-      scene_label_to_localizer(scenes.labels[b], preset.height, preset.width, label);
+      scene_label_to_localizer(scenes.labels[b], height, width, label);
       const float truth[4] = {label[1] - label[3] / 2, label[2] - label[4] / 2, label[1] + label[3] / 2,
                               label[2] + label[4] / 2};
       const LocalizerPrediction& p = predictions[b];
@@ -37,8 +39,14 @@ eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const
   return evaluator.report();
 }
 
+eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
+                                            const data::Preset& preset, data::Split split, uint64_t data_seed,
+                                            int64_t count, int keep, std::vector<SampleResult>* kept) {
+  return evaluate_localizer(predictor, *rendered_scenes(bank, preset, split, data_seed), count, keep, kept);
+}
+
 void write_localizer_overlay(const std::string& path, const std::vector<SampleResult>& samples, int height,
-                             int width, int columns, int zoom) {
+                             int width, int columns, int zoom, const std::vector<std::string>& class_names) {
   std::vector<io::RgbImage> tiles;
   for (const SampleResult& s : samples) {
     io::RgbImage tile = io::gray_to_rgb(s.image.data(), height, width, zoom);
@@ -54,7 +62,9 @@ void write_localizer_overlay(const std::string& path, const std::vector<SampleRe
                     static_cast<int>(std::lround(p.box[1] * height * zoom)),
                     static_cast<int>(std::lround(p.box[2] * width * zoom)),
                     static_cast<int>(std::lround(p.box[3] * height * zoom)), io::kRed);
-      std::snprintf(text, sizeof(text), "%d %.0f%%", p.digit, 100.0f * p.confidence * p.presence);
+      const std::string name =
+          p.digit < static_cast<int>(class_names.size()) ? class_names[p.digit] : std::to_string(p.digit);
+      std::snprintf(text, sizeof(text), "%s %.0f%%", name.c_str(), 100.0f * p.confidence * p.presence);
     } else {
       std::snprintf(text, sizeof(text), "none %.0f%%", 100.0f * (1.0f - p.presence));
     }

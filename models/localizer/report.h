@@ -1,5 +1,6 @@
-// Scoring a localizer on a split of its preset (the first seed's metrics, presence accuracy,
-// the 11x11 confusion matrix; models/digits/localization_eval.h) and drawing its predictions.
+// Scoring a localizer on labeled images (a preset's rendered split or a dataset's images: the
+// first seed's metrics, presence accuracy, the (N+1)x(N+1) confusion matrix;
+// models/digits/localization_eval.h) and drawing its predictions.
 #pragma once
 
 #include <string>
@@ -8,6 +9,7 @@
 #include "models/digits/localization_eval.h"
 #include "models/digits/scene.h"
 #include "models/localizer/predictor.h"
+#include "models/training_data.h"
 
 namespace locdet::models {
 
@@ -17,15 +19,21 @@ struct SampleResult {
   LocalizerPrediction prediction;
 };
 
-// Renders `count` scenes of `split` (0: the whole split) with `data_seed`, predicts and
-// scores them. The first `keep` scenes with their predictions land in *kept (overlays).
+// Predicts and scores the first `count` of `images` (0: all). The first `keep` images with their
+// predictions land in *kept (overlays).
+eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const LabeledImages& images,
+                                            int64_t count, int keep = 0,
+                                            std::vector<SampleResult>* kept = nullptr);
+// The same on `count` scenes of `split` rendered with `data_seed`.
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
                                             const data::Preset& preset, data::Split split, uint64_t data_seed,
                                             int64_t count, int keep = 0,
                                             std::vector<SampleResult>* kept = nullptr);
 
-// A grid of scenes: ground truth box in green, prediction in red with "class confidence%".
+// A grid of scenes: ground truth box in green, prediction in red with "class confidence%"
+// (the class by its name when `class_names` is given).
 void write_localizer_overlay(const std::string& path, const std::vector<SampleResult>& samples, int height,
-                             int width, int columns = 8, int zoom = 3);
+                             int width, int columns = 8, int zoom = 3,
+                             const std::vector<std::string>& class_names = {});
 
 }  // namespace locdet::models

@@ -1,6 +1,7 @@
 #include "models/localizer/trainer.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "kernels/common/localizer_targets.h"
 #include "models/localizer/report.h"
@@ -9,11 +10,14 @@ namespace locdet::models {
 
 LocalizerTrainer::LocalizerTrainer(const LocalizerRun& run, const data::DigitBank& bank, Device device,
                                    bool cuda_graph)
-    : SceneTrainer(run, bank, device), run_(run) {
+    : LocalizerTrainer(run, TrainingData(bank, run.preset, run.data_seed), device, cuda_graph) {}
+
+LocalizerTrainer::LocalizerTrainer(const LocalizerRun& run, TrainingData data, Device device, bool cuda_graph)
+    : SceneTrainer(run, std::move(data), device), run_(run) {
   run_.validate();
   build(
       [this](Graph& g, const SceneFeed& feed) {
-        labels_ = localizer_labels(g, feed.scene_labels, run_.preset.height, run_.preset.width);
+        labels_ = localizer_labels(g, feed.scene_labels, run_.model.height, run_.model.width);
         g.mark_output(labels_);
         model_ = build_localizer(g, run_.model, feed.images, labels_);
         return model_.loss;
@@ -66,8 +70,7 @@ std::string LocalizerTrainer::progress_text(const nlohmann::json& r) const {
 Validation LocalizerTrainer::validate() {
   if (!validator_) validator_ = std::make_unique<LocalizerPredictor>(run_.model, 250, device());
   validator_->copy_weights_from(executor());
-  const auto val =
-      evaluate_localizer(*validator_, bank(), run_.preset, data::Split::kVal, run_.data_seed, run_.val_count);
+  const auto val = evaluate_localizer(*validator_, *data().images(data::Split::kVal), run_.val_count);
   Validation v;
   v.record = {{"accuracy", val.accuracy},
               {"mean_iou", val.mean_iou},
