@@ -80,6 +80,20 @@ void RunSchedule::validate_schedule() const {
   if (on_files()) data.validate();
 }
 
+void RunSchedule::validate_data(const char* preset_task, const char* examples, int height, int width,
+                                const std::vector<std::string>& class_names) const {
+  if (on_files()) {
+    LOCDET_CHECK(data.height == height && data.width == width, "the dataset's input is ", data.height, "x",
+                 data.width, " but the model expects ", height, "x", width);
+    LOCDET_CHECK(data.classes == class_names, "the model's classes differ from the dataset's");
+    return;
+  }
+  LOCDET_CHECK(preset.task == preset_task, "preset '", preset.name, "' is a ", preset.task,
+               " preset; this model trains on ", preset_task, " presets (", examples, ")");
+  LOCDET_CHECK(preset.height == height && preset.width == width, "preset '", preset.name, "' is ",
+               preset.height, "x", preset.width, " but the model expects ", height, "x", width);
+}
+
 namespace {
 
 std::map<std::string, std::string> locdet_metadata(const std::string& path) {

@@ -47,6 +47,10 @@ struct RunSchedule {
   void schedule_to_json(nlohmann::json& j) const;    // adds "preset" and the schedule keys
   void schedule_from_json(const nlohmann::json& j);  // throws nlohmann exceptions on bad input
   void validate_schedule() const;                    // throws locdet::Error naming the flag
+  // The data against a model of `height` x `width` with `class_names`: a dataset's input and
+  // classes, or a preset of task `preset_task` (e.g. "detection"; `examples` names some) and size.
+  void validate_data(const char* preset_task, const char* examples, int height, int width,
+                     const std::vector<std::string>& class_names) const;
 };
 
 // The task a checkpoint was trained for ("localize" | "detect"); throws when the file is not a

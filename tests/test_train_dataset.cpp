@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <numeric>
 #include <string>
 #include <vector>
 
@@ -18,36 +17,19 @@
 #include "models/detector/report.h"
 #include "models/detector/run.h"
 #include "models/detector/trainer.h"
-#include "models/digits/export.h"
 #include "models/localizer/report.h"
 #include "models/localizer/run.h"
 #include "models/localizer/trainer.h"
 #include "models/training_data.h"
-#include "tests/test_scene_helpers.h"
+#include "tests/test_dataset_helpers.h"
 
 namespace {
 
 using namespace locdet;
 namespace fs = std::filesystem;
 
-// MNIST digits when present (CI has them), else the synthetic squares.
-const data::DigitBank& digits() {
-  static const data::DigitBank synthetic = test::synthetic_bank();
-  const data::DigitBank* mnist = test::mnist_bank();
-  return mnist ? *mnist : synthetic;
-}
-
-// Exports `count` training scenes of `preset` into a fresh temp folder (as make_dataset does).
-std::string export_tiny(const std::string& name, const std::string& preset, const std::string& formats,
-                        int count) {
-  const fs::path dir = fs::temp_directory_path() / ("locdet_train_files_" + name);
-  fs::remove_all(dir);
-  data::ExportOptions options;
-  options.formats = data::parse_formats(formats);
-  data::export_dataset(data::find_preset(preset), data::Split::kTrain, 0, count, dir.string(), digits(),
-                       options);
-  return dir.string();
-}
+using test::export_tiny;
+using test::mean_of;
 
 models::LocalizerRun localizer_run(const models::LoadedDataset& loaded) {
   models::LocalizerRun run;
@@ -66,10 +48,6 @@ models::LocalizerRun localizer_run(const models::LoadedDataset& loaded) {
   return run;
 }
 
-double mean(const std::vector<double>& v, size_t first, size_t count) {
-  return std::accumulate(v.begin() + first, v.begin() + first + count, 0.0) / count;
-}
-
 TEST(TrainOnFiles, LocalizerLossFallsOnAnExportedCocoDataset) {
   const std::string dir = export_tiny("loc", "inf265-loc", "png,coco", 96);
   const models::LoadedDataset loaded = models::load_training_dataset(dir, "", 0, 0, 0.25, 0, "default");
@@ -80,12 +58,8 @@ TEST(TrainOnFiles, LocalizerLossFallsOnAnExportedCocoDataset) {
   EXPECT_EQ(loaded.spec.val_images, 24);
   const models::LocalizerRun run = localizer_run(loaded);
   models::LocalizerTrainer trainer(run, models::TrainingData(loaded.dataset, run.data, 0), Device::kCpu);
-  std::vector<double> losses;
-  for (int s = 0; s < 40; ++s) {
-    trainer.step();
-    losses.push_back(trainer.read_losses()["loss"].get<double>());
-  }
-  const double first = mean(losses, 0, 8), last = mean(losses, 32, 8);
+  const std::vector<double> losses = test::losses_of_steps(trainer, 40);
+  const double first = mean_of(losses, 0, 8), last = mean_of(losses, 32, 8);
   std::printf("[ localizer on files ] mean loss of steps 1-8 %.4f, of steps 33-40 %.4f\n", first, last);
   EXPECT_LT(last, 0.75 * first);
   // Validation scores the held-out images, unaugmented.
@@ -99,27 +73,10 @@ TEST(TrainOnFiles, DetectorLossFallsOnAnExportedYoloDataset) {
   const models::LoadedDataset loaded = models::load_training_dataset(dir, "", 0, 0, 0.25, 0, "default");
   EXPECT_EQ(loaded.spec.format, "yolo");
   EXPECT_EQ(loaded.spec.classes.size(), 10u);
-  models::DetectorRun run;
-  run.data = loaded.spec;
-  run.model.height = run.data.height;
-  run.model.width = run.data.width;
-  run.model.classes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-  run.model.class_names = run.data.classes;
-  run.model.backbone.width = 8;
-  run.batch = 16;
-  run.epochs = 1;
-  run.steps_per_epoch = 40;
-  run.warmup_steps = 5;
-  run.lr = 3e-3f;
-  const models::TrainingData data(loaded.dataset, run.data, 0);
-  run.model.anchor_sizes = models::choose_anchors_for_boxes(data.training_box_sizes(100), 3);
-  models::DetectorTrainer trainer(run, data, Device::kCpu);
-  std::vector<double> losses;
-  for (int s = 0; s < 40; ++s) {
-    trainer.step();
-    losses.push_back(trainer.read_losses()["loss"].get<double>());
-  }
-  const double first = mean(losses, 0, 8), last = mean(losses, 32, 8);
+  const models::DetectorRun run = test::small_detector_run(loaded, 40);
+  models::DetectorTrainer trainer(run, models::TrainingData(loaded.dataset, run.data, 0), Device::kCpu);
+  const std::vector<double> losses = test::losses_of_steps(trainer, 40);
+  const double first = mean_of(losses, 0, 8), last = mean_of(losses, 32, 8);
   std::printf("[ detector on files ] mean loss of steps 1-8 %.4f, of steps 33-40 %.4f\n", first, last);
   EXPECT_LT(last, 0.75 * first);
   fs::remove_all(dir);

@@ -18,20 +18,11 @@ DetectorRun DetectorRun::from_json(const nlohmann::json& j) {
 
 void DetectorRun::validate() const {
   model.validate();
-  if (on_files()) {
-    LOCDET_CHECK(data.height == model.height && data.width == model.width, "the dataset's input is ",
-                 data.height, "x", data.width, " but the model expects ", model.height, "x", model.width);
-    LOCDET_CHECK(model.names() == data.classes, "the model's classes differ from the dataset's");
-  } else {
-    LOCDET_CHECK(preset.task == "detection", "preset '", preset.name, "' is a ", preset.task,
-                 " preset; the detector trains on detection presets (det10, inf265-det)");
-    LOCDET_CHECK(preset.height == model.height && preset.width == model.width, "preset '", preset.name,
-                 "' is ", preset.height, "x", preset.width, " but the model expects ", model.height, "x",
-                 model.width);
+  validate_data("detection", "det10, inf265-det", model.height, model.width, model.names());
+  if (!on_files())
     for (int digit : preset.classes)
       LOCDET_CHECK(std::find(model.classes.begin(), model.classes.end(), digit) != model.classes.end(),
                    "preset '", preset.name, "' has digit ", digit, " but the model has no class for it");
-  }
   validate_schedule();
 }
 

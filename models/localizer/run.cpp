@@ -17,19 +17,9 @@ LocalizerRun LocalizerRun::from_json(const nlohmann::json& j) {
 
 void LocalizerRun::validate() const {
   model.validate();
-  if (on_files()) {
-    LOCDET_CHECK(data.height == model.height && data.width == model.width, "the dataset's input is ",
-                 data.height, "x", data.width, " but the model expects ", model.height, "x", model.width);
-    LOCDET_CHECK(data.classes == model.class_names, "the model's classes differ from the dataset's");
-  } else {
-    LOCDET_CHECK(preset.task == "localization", "preset '", preset.name, "' is a ", preset.task,
-                 " preset; the localizer trains on localization presets (inf265-loc, ayulockin-loc)");
-    LOCDET_CHECK(preset.height == model.height && preset.width == model.width, "preset '", preset.name,
-                 "' is ", preset.height, "x", preset.width, " but the model expects ", model.height, "x",
-                 model.width);
-    LOCDET_CHECK(model.num_classes() == 10, "a localizer of preset '", preset.name,
-                 "' has the 10 digit classes");
-  }
+  validate_data("localization", "inf265-loc, ayulockin-loc", model.height, model.width, model.class_names);
+  LOCDET_CHECK(on_files() || model.num_classes() == 10, "a localizer of preset '", preset.name,
+               "' has the 10 digit classes");
   validate_schedule();
 }
 

@@ -10,38 +10,19 @@
 
 #include "models/detector/run.h"
 #include "models/detector/trainer.h"
-#include "models/digits/export.h"
 #include "models/training_data.h"
 #include "tests/cuda/cuda_test_util.h"
-#include "tests/test_scene_helpers.h"
+#include "tests/test_dataset_helpers.h"
 
 namespace {
 
 using namespace locdet;
-namespace fs = std::filesystem;
-
 TEST(DatasetFeedCuda, DetectorOnFilesMatchesCpuAndGraphReplayEqualsEager) {
   LOCDET_REQUIRE_GPU();
-  const data::DigitBank synthetic = test::synthetic_bank();
-  const data::DigitBank* mnist = test::mnist_bank();
-  const fs::path dir = fs::temp_directory_path() / "locdet_dataset_feed_cuda";
-  fs::remove_all(dir);
-  data::export_dataset(data::find_preset("det10"), data::Split::kTrain, 0, 48, dir.string(),
-                       mnist ? *mnist : synthetic);
-  const models::LoadedDataset loaded =
-      models::load_training_dataset(dir.string(), "", 0, 0, 0.25, 0, "default");
-  models::DetectorRun run;
-  run.data = loaded.spec;
-  run.model.height = run.data.height;
-  run.model.width = run.data.width;
-  run.model.class_names = run.data.classes;
-  run.model.backbone.width = 8;
-  run.batch = 16;
-  run.epochs = 1;
-  run.steps_per_epoch = 4;
-  run.warmup_steps = 2;
+  const std::string dir = test::export_tiny("cuda", "det10", "png,coco", 48);
+  const models::LoadedDataset loaded = models::load_training_dataset(dir, "", 0, 0, 0.25, 0, "default");
+  const models::DetectorRun run = test::small_detector_run(loaded, 4);
   auto data = [&] { return models::TrainingData(loaded.dataset, run.data, 0); };
-  run.model.anchor_sizes = models::choose_anchors_for_boxes(data().training_box_sizes(100), 3);
   models::DetectorTrainer cpu(run, data(), Device::kCpu);
   models::DetectorTrainer eager(run, data(), Device::kCuda, /*cuda_graph=*/false);
   models::DetectorTrainer graph(run, data(), Device::kCuda, /*cuda_graph=*/true);
@@ -57,7 +38,7 @@ TEST(DatasetFeedCuda, DetectorOnFilesMatchesCpuAndGraphReplayEqualsEager) {
               eager.executor().read_i32(eager.model().assigned))
         << "anchor assignments (the augmented boxes), step " << s;
   }
-  fs::remove_all(dir);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
