@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include "kernels/base/error.h"
@@ -178,6 +179,11 @@ LoadedDataset load_training_dataset(const std::string& dir, const std::string& f
 }
 
 std::shared_ptr<const Dataset> reload_training_dataset(const DatasetSpec& spec, uint64_t split_seed) {
+  std::error_code ec;
+  LOCDET_CHECK(
+      std::filesystem::is_directory(spec.dir, ec), "the run's dataset folder '", spec.dir,
+      "' does not exist: config.json names it as train_gpu was given it, so run from the same folder "
+      "(evaluate --data DIR scores other images)");
   DatasetOptions options;
   options.format = spec.format;
   options.height = spec.height;
