@@ -5,11 +5,14 @@
 // confusion matrix).
 //   evaluate --checkpoint runs/loc/checkpoint.safetensors --split test [--count N] [--json OUT]
 //   evaluate --checkpoint runs/det/checkpoint.safetensors --data datasets/mine [--split test]
+// --dump FILE.safetensors also writes the scenes, their labels and the model's raw outputs
+// (metadata: task, run, split, report), e.g. for tools/check_onnx.py.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <functional>
 #include <memory>
 
+#include "engine/tensor_dump.h"
 #include "kernels/base/atomic_file.h"
 #include "kernels/base/device.h"
 #include "kernels/base/error.h"
@@ -84,8 +87,20 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e,
   }
 }
 
+// --dump: the dump with what it needs to be read on its own (the model, the split, our report).
+void write_dump(locdet::TensorDump& dump, const std::string& path, const std::string& task,
+                const nlohmann::json& run, const std::string& checkpoint, const std::string& split,
+                const nlohmann::json& report) {
+  dump.write(path, {{"locdet.task", task},
+                    {"locdet.run", run.dump()},
+                    {"locdet.checkpoint", checkpoint},
+                    {"locdet.split", split},
+                    {"locdet.report", report.dump()}});
+  std::printf("wrote %s (%lld scenes)\n", path.c_str(), static_cast<long long>(dump.rows("image")));
+}
+
 struct Request {
-  std::string checkpoint, split_name = "test", json_out, overlay;
+  std::string checkpoint, split_name = "test", json_out, overlay, dump_out;
   int64_t count = 0;
   locdet::Device device = locdet::Device::kCpu;
   locdet::models::EvaluationSource source;
@@ -108,8 +123,10 @@ int evaluate_detector(const Request& q) {
   locdet::models::DetectorPredictor predictor(run.model, 250, q.device);
   predictor.load_checkpoint(q.checkpoint);
   std::vector<locdet::models::DetectionSample> samples;
+  locdet::TensorDump dump;
   const auto report =
-      locdet::models::evaluate_detector(predictor, *images, q.count, q.overlay.empty() ? 0 : 48, &samples);
+      locdet::models::evaluate_detector(predictor, *images, q.count, q.overlay.empty() ? 0 : 48, &samples,
+                                        q.dump_out.empty() ? nullptr : &dump);
   std::printf("checkpoint %s | %s | detector %s width %d\n", q.checkpoint.c_str(), images->describe().c_str(),
               run.model.backbone.kind.c_str(), run.model.backbone.width);
   print_detection_report(report, run.model.names());
@@ -126,6 +143,8 @@ int evaluate_detector(const Request& q) {
                                            run.model.names());
     std::printf("wrote %s\n", q.overlay.c_str());
   }
+  if (!q.dump_out.empty())
+    write_dump(dump, q.dump_out, "detect", run.to_json(), q.checkpoint, q.split_name, report.to_json());
   return 0;
 }
 
@@ -135,8 +154,10 @@ int evaluate_localizer(const Request& q) {
   locdet::models::LocalizerPredictor predictor(run.model, 250, q.device);
   predictor.load_checkpoint(q.checkpoint);
   std::vector<locdet::models::SampleResult> samples;
+  locdet::TensorDump dump;
   const auto report =
-      locdet::models::evaluate_localizer(predictor, *images, q.count, q.overlay.empty() ? 0 : 48, &samples);
+      locdet::models::evaluate_localizer(predictor, *images, q.count, q.overlay.empty() ? 0 : 48, &samples,
+                                         q.dump_out.empty() ? nullptr : &dump);
   std::printf("checkpoint %s | %s | model %s width %d\n", q.checkpoint.c_str(), images->describe().c_str(),
               run.model.backbone.kind.c_str(), run.model.backbone.width);
   print_report(report);
@@ -150,6 +171,8 @@ int evaluate_localizer(const Request& q) {
                                             run.model.class_names);
     std::printf("wrote %s\n", q.overlay.c_str());
   }
+  if (!q.dump_out.empty())
+    write_dump(dump, q.dump_out, "localize", run.to_json(), q.checkpoint, q.split_name, report.to_json());
   return 0;
 }
 
@@ -172,6 +195,9 @@ int main(int argc, char** argv) {
   app.add_option("--preset-file", q.source.preset_file, "JSON file with user presets");
   app.add_option("--json", q.json_out, "also write the report as JSON to this file");
   app.add_option("--overlay", q.overlay, "also draw the first 48 images with boxes to this PNG");
+  app.add_option("--dump", q.dump_out,
+                 "also write the images, their labels and the model's raw outputs to this safetensors file "
+                 "(for comparing another runtime: tools/check_onnx.py)");
   app.add_option("--device", device_name, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_option("--mnist", mnist, "MNIST folder")->capture_default_str();
   CLI11_PARSE(app, argc, argv);

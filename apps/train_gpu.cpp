@@ -8,8 +8,10 @@
 //   train_gpu --task detect --data datasets/mine --epochs 20 --out runs/mine   (COCO/YOLO/CSV)
 //   train_gpu --out runs/loc --resume          (continues an interrupted run exactly)
 //
-// Writes runs/NAME/: config.json, metrics.jsonl, checkpoint.safetensors (best),
-// checkpoint.last.safetensors (resume point), eval.json, overlays/*.png.
+// Writes runs/NAME/: config.json, metrics.jsonl, TensorBoard events (events.out.tfevents.*:
+// the metrics as scalars, the validation overlay as an image per epoch),
+// checkpoint.safetensors (best), checkpoint.last.safetensors (resume point), eval.json,
+// overlays/*.png (val.png: the last epoch's first 16 validation scenes; test.png).
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
@@ -52,7 +54,7 @@ struct Options {
   std::string task = "localize", preset, preset_file, model = "small", box_loss = "giou",
               class_loss = "focal";
   std::string device, out, mnist = locdet::data::default_mnist_dir();
-  int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1;
+  int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1, patience = 0;
   int64_t steps_per_epoch = 0, val_count = 0, test_count = 0, warmup = 200;
   float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, box_weight = 2.0f;
   uint64_t seed = 1;
@@ -101,11 +103,11 @@ locdet::Device choose_device(const std::string& requested) {
 void check_resume_flags(const Options& o, const CLI::App& app) {
   if (!o.resume) return;
   for (const char* flag :
-       {"--task",     "--preset",       "--preset-file", "--model",      "--width",
-        "--box-loss", "--class-loss",   "--anchors",     "--head-convs", "--pos-iou",
-        "--neg-iou",  "--box-weight",   "--batch",       "--epochs",     "--steps-per-epoch",
-        "--lr",       "--weight-decay", "--warmup",      "--seed",       "--val-count",
-        "--data",     "--data-format",  "--input",       "--augment",    "--val-fraction"}) {
+       {"--task",       "--preset",      "--preset-file",     "--model",   "--width",        "--box-loss",
+        "--class-loss", "--anchors",     "--head-convs",      "--pos-iou", "--neg-iou",      "--box-weight",
+        "--batch",      "--epochs",      "--steps-per-epoch", "--lr",      "--weight-decay", "--warmup",
+        "--seed",       "--val-count",   "--patience",        "--data",    "--data-format",  "--input",
+        "--augment",    "--val-fraction"}) {
     if (app.count(flag) > 0)
       locdet::fail("with --resume the run's settings come from ", o.out, "/config.json; drop ", flag);
   }
@@ -144,15 +146,18 @@ void schedule_from_options(const Options& o, models::RunSchedule& run) {
   run.warmup_steps = o.warmup;
   run.seed = o.seed;
   run.val_count = o.val_count;
+  run.patience = o.patience;
 }
 
 // Runs the training loop with Ctrl-C / SIGTERM as a clean stop; 130 when stopped.
-int train_until_done(locdet::TrainingTask& task, locdet::RunDir& dir, const Options& o, const char* argv0) {
+int train_until_done(locdet::TrainingTask& task, locdet::RunDir& dir, const Options& o, int patience,
+                     const char* argv0) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   locdet::TrainingLoopOptions loop;
   loop.resume = o.resume;
   loop.log_every = o.log_every;
+  loop.patience = patience;
   loop.stop_requested = [] {
     return g_stop_signal ? "signal " + std::to_string(g_stop_signal) : std::string();
   };
@@ -207,7 +212,7 @@ int train_and_test(const Options& o, const Run& run, locdet::Device device, locd
   print_start(o.out, device, run.data_name(), run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
               trainer.executor().mode());
   const auto started = std::chrono::steady_clock::now();
-  if (int code = train_until_done(trainer, dir, o, argv0)) return code;
+  if (int code = train_until_done(trainer, dir, o, run.patience, argv0)) return code;
   test(trainer.data().images(locdet::data::Split::kTest), started);
   std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
               dir.file("overlays/test.png").c_str());
@@ -393,6 +398,11 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "warm-up steps")->capture_default_str();
   app.add_option("--seed", o.seed, "parameter init and training scenes")->capture_default_str();
   app.add_option("--val-count", o.val_count, "validation scenes per epoch (default: the whole split)");
+  app.add_option(
+         "--patience", o.patience,
+         "stop when the validation score (localize: performance, detect: AP) has not improved for this "
+         "many epochs, keeping the best checkpoint (0: off)")
+      ->capture_default_str();
   app.add_option("--test-count", o.test_count,
                  "test scenes for the final evaluation (default: the whole split)");
   app.add_option("--out", o.out, "run folder, e.g. runs/loc")->required();

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "engine/backends/backend.h"
+#include "engine/ops/ops.h"
 #include "kernels/base/error.h"
 #include "kernels/base/nvtx.h"
 
@@ -25,17 +26,14 @@ uint64_t fnv1a(const std::string& s) {
 
 }  // namespace
 
-bool backend_supports(Op op, Device device) {
-  (void)op;
-  return device == Device::kCpu || cuda_built();
-}
-
 Executor::Executor(Graph graph, ExecutorOptions options) : graph_(std::move(graph)), options_(options) {
   const Device dev = options_.device;
-  for (const Node& n : graph_.nodes())
-    LOCDET_CHECK(backend_supports(n.op, dev), "the ", device_name(dev), " backend does not support op ",
-                 op_name(n.op), " (node '", n.name, "')",
-                 dev == Device::kCuda ? "; this build has no CUDA backend, use --device cpu" : "");
+  // Every node must be runnable on the device before anything is allocated or run.
+  for (const Node& n : graph_.nodes()) {
+    const std::string why = unsupported_reason(graph_, n, dev);
+    LOCDET_CHECK(why.empty(), "cannot run node '", n.name, "' (op ", n.op->name, ") on ", device_name(dev),
+                 ": ", why);
+  }
   if (dev == Device::kCpu) {
     backend_ = make_cpu_backend(graph_, options_.cpu_double);
   } else {
@@ -62,7 +60,7 @@ Executor::Executor(Graph graph, ExecutorOptions options) : graph_(std::move(grap
   std::vector<std::byte*> workspaces(graph_.nodes().size(), nullptr);
   for (size_t i = 0; i < workspaces.size(); ++i)
     if (plan_.workspace_offset[i] >= 0) workspaces[i] = arena_->data() + plan_.workspace_offset[i];
-  backend_->bind(tensors_, workspaces);
+  backend_->bind(tensors_, workspaces, plan_.workspace_bytes);
 
   init_parameters(options_.seed);
   for (size_t t = 0; t < infos.size(); ++t)
@@ -133,8 +131,8 @@ void Executor::check_device_memory() {
 void Executor::init_parameters(uint64_t seed) {
   for (size_t t = 0; t < graph_.tensors().size(); ++t) {
     const TensorInfo& info = graph_.tensors()[t];
-    bool source = info.producer >= 0 && (graph_.nodes()[info.producer].op == Op::kParameter ||
-                                         graph_.nodes()[info.producer].op == Op::kState);
+    bool source = info.producer >= 0 && (graph_.nodes()[info.producer].op == &ops::parameter ||
+                                         graph_.nodes()[info.producer].op == &ops::state);
     if (!source || info.flat || info.dtype != DType::kF32 || info.role == Role::kOptimizerState) continue;
     const Shape& s = info.shape;
     std::vector<float> v(info.numel(), info.init == Init::kOnes ? 1.0f : 0.0f);

@@ -11,8 +11,8 @@
 //   Value y = g.relu(g.batchnorm(g.conv2d(x, w, {}, 1, 1), "bn1"));
 #pragma once
 
+#include <any>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,13 +23,7 @@
 
 namespace locdet {
 
-enum class Op {
-#define LOCDET_OP(name, str, inplace) k##name,
-#include "engine/ops.def"
-#undef LOCDET_OP
-};
-const char* op_name(Op op);
-int op_inplace_input(Op op);  // see engine/ops.def
+struct OpDef;  // engine/op.h: everything about an op, defined once
 
 enum class Role { kInput, kParameter, kState, kConstant, kActivation, kGradient, kOptimizerState };
 const char* role_name(Role role);
@@ -43,30 +37,6 @@ enum class Init { kZeros, kOnes, kKaimingUniform, kXavierUniform };
 struct Value {
   int id = -1;
   explicit operator bool() const { return id >= 0; }
-};
-
-// Launch context handed to source and custom callbacks: device pointers on the executor's
-// device, and on CUDA the stream to launch on (callbacks must not synchronize: they may be
-// captured into a CUDA Graph).
-struct CustomCall {
-  Device device = Device::kCpu;
-  void* stream = nullptr;  // cudaStream_t on CUDA
-  std::vector<Tensor> inputs;
-  std::vector<Tensor> outputs;
-};
-
-class Graph;
-struct Node;
-
-// An op written outside the engine (box losses, anchor matching, the scene renderer as a
-// source). cpu/cuda may be empty: that backend then does not support the op.
-struct CustomOp {
-  std::string name;
-  std::function<void(const CustomCall&)> cpu;
-  std::function<void(const CustomCall&)> cuda;
-  // Adds the backward nodes: returns one gradient per input (Value{} for none).
-  // Empty = not differentiable (its inputs get no gradient through it).
-  std::function<std::vector<Value>(Graph&, const Node&, const std::vector<Value>& out_grads)> backward;
 };
 
 // The optimizer section appended by add_optimizer() (engine/optim.h).
@@ -91,6 +61,7 @@ struct Attrs {
   float beta = 1.0f;                   // smooth l1
   Shape shape;                         // the input shape a backward op restores, sum_to target
   OptimizerConfig optim;
+  std::any params;  // an op's own parameter struct (e.g. NmsParams), read with KernelCall::params<P>()
 };
 
 struct TensorInfo {
@@ -109,14 +80,17 @@ struct TensorInfo {
 };
 
 struct Node {
-  Op op;
+  const OpDef* op = nullptr;
   std::string name;
   std::vector<int> inputs;   // tensor ids
   std::vector<int> outputs;  // tensor ids
   Attrs attrs;
   Phase phase = Phase::kForward;
-  std::shared_ptr<const CustomOp> custom;  // kCustom, or an Input's source launch
+  Value in(size_t k) const { return Value{inputs[k]}; }
+  Value out(size_t k) const { return Value{outputs[k]}; }
 };
+
+const char* op_name(const Node& n);
 
 class Graph {
  public:
@@ -124,10 +98,9 @@ class Graph {
   bool training() const { return training_; }
 
   // --- sources
-  // An input the caller fills before each step (Executor::write), or, with a source, one the
-  // source's launch fills on device at the start of each step (inside a captured step).
-  Value input(const std::string& name, Shape shape, DType dtype = DType::kF32,
-              std::shared_ptr<const CustomOp> source = nullptr);
+  // An input the caller fills before each step (Executor::write). Data made on the device
+  // inside the step (the scene renderer) is an op whose outputs are the batch.
+  Value input(const std::string& name, Shape shape, DType dtype = DType::kF32);
   Value parameter(const std::string& name, Shape shape, Init init);
   Value state(const std::string& name, Shape shape, Init init);  // persistent, not trained
   Value constant(const std::string& name, Shape shape, std::vector<float> values);
@@ -168,9 +141,14 @@ class Graph {
   Value l1(Value pred, Value target);
   Value smooth_l1(Value pred, Value target, float beta = 1.0f);
 
-  // An op with user callbacks; returns its outputs.
-  std::vector<Value> custom(std::shared_ptr<const CustomOp> op, const std::vector<Value>& inputs,
-                            const std::vector<std::pair<Shape, DType>>& outputs);
+  // Adds a node of `op` (engine/op.h): its shape rule checks the inputs and gives the outputs.
+  // `name` empty: "<op>_<index>". Returns the outputs.
+  std::vector<Value> apply(const OpDef& op, const std::vector<Value>& inputs, Attrs attrs = {},
+                           const std::string& name = "");
+  Value apply1(const OpDef& op, const std::vector<Value>& inputs, Attrs attrs = {},
+               const std::string& name = "") {
+    return apply(op, inputs, std::move(attrs), name)[0];
+  }
 
   // A persistent packed buffer of n elements (optimizer wiring); its views carry the names.
   Value flat_buffer(const std::string& name, int64_t n, Role role);
@@ -181,11 +159,6 @@ class Graph {
   void mark_output(Value v);
 
   // --- low level (autodiff, optimizer)
-  Value add_node(Op op, const std::string& name, std::vector<Value> inputs, Attrs attrs, Shape shape,
-                 DType dtype = DType::kF32);
-  // Adds a node with several outputs; returns their ids.
-  std::vector<Value> add_node_multi(Op op, const std::string& name, std::vector<Value> inputs, Attrs attrs,
-                                    const std::vector<std::pair<Shape, DType>>& outputs);
   void set_phase(Phase phase) { phase_ = phase; }
   Phase phase() const { return phase_; }
 
@@ -203,11 +176,8 @@ class Graph {
 
  private:
   Value new_tensor(const std::string& name, Shape shape, DType dtype, Role role, int producer);
-  Value source(Op op, const std::string& name, Shape shape, DType dtype, Role role);
-  std::string auto_name(const char* op);
-  void check_float(Value v, const char* what) const;
-  Value binary(Op op, Value a, Value b);
-  Value loss(Op op, Value pred, Value target, Attrs attrs);
+  Value source(const OpDef& op, const std::string& name, Shape shape, DType dtype, Role role);
+  std::string auto_name(const char* op) const;
 
   bool training_;
   Phase phase_ = Phase::kForward;

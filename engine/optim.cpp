@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "engine/executor.h"
+#include "engine/ops/ops.h"
 #include "kernels/base/error.h"
 
 namespace locdet {
@@ -57,7 +58,7 @@ OptimizerState add_optimizer(Graph& g, const Gradients& grads, const OptimizerCo
     const TensorInfo& gi = g.info(grad);
     bool fresh = gi.view_of < 0 && !gi.pinned && gi.producer >= 0 &&
                  g.nodes()[gi.producer].phase == Phase::kBackward &&
-                 g.nodes()[gi.producer].op != Op::kReshape;
+                 g.nodes()[gi.producer].op != &ops::reshape;
     if (!fresh) grad = g.copy(grad);
     TensorInfo& target = g.info(grad);
     target.view_of = s.grads.id;
@@ -74,11 +75,11 @@ OptimizerState add_optimizer(Graph& g, const Gradients& grads, const OptimizerCo
 
   Attrs a;
   a.optim = config;
-  g.add_node_multi(Op::kLrSchedule, "lr_schedule", {s.step, s.lr}, a, {});
+  g.apply(ops::lr_schedule, {s.step, s.lr}, a, "lr_schedule");
   if (adamw)
-    g.add_node_multi(Op::kAdamW, "adamw", {s.params, s.grads, s.m, s.v, s.decay_mask, s.lr, s.step}, a, {});
+    g.apply(ops::adamw, {s.params, s.grads, s.m, s.v, s.decay_mask, s.lr, s.step}, a, "adamw");
   else
-    g.add_node_multi(Op::kSgd, "sgd", {s.params, s.grads, s.m, s.decay_mask, s.lr}, a, {});
+    g.apply(ops::sgd, {s.params, s.grads, s.m, s.decay_mask, s.lr}, a, "sgd");
   g.set_phase(saved);
   return s;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/op.h"
 #include "kernels/base/error.h"
 
 namespace locdet {
@@ -72,7 +73,7 @@ Plan plan_memory(const Graph& g, size_t float_bytes,
   std::vector<bool> merged(storages.size(), false);
   for (int i = 0; i < n_nodes; ++i) {
     const Node& n = nodes[i];
-    int k = op_inplace_input(n.op);
+    int k = n.op->inplace;
     if (k < 0 || k >= static_cast<int>(n.inputs.size()) || n.outputs.empty()) continue;
     int in = n.inputs[k], out = n.outputs[0];
     if (tensors[in].view_of >= 0 || tensors[out].view_of >= 0) continue;

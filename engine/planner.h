@@ -5,7 +5,7 @@
 // optimizer state, the flat gradient buffer, marked outputs) live for the whole step.
 // Storages are placed largest first at the best-fitting gap among the storages whose
 // lifetimes overlap (offsets aligned to 256 B), which is deterministic. An op listed as
-// in-place in engine/ops.def reuses its input's memory when that input dies there.
+// in-place per its OpDef (engine/op.h) reuses its input's memory when that input dies there.
 // Per-node workspaces (im2col, cuDNN) are storages that live for their node only.
 #pragma once
 

@@ -1,5 +1,5 @@
-// Graph ops for per-cell heads, built on the engine's CustomOp mechanism with CPU and CUDA
-// launches and backward rules:
+// Graph ops for per-cell heads (defined in models/cell_ops.cpp, listed by model_ops()), with
+// CPU and CUDA kernels and backward rules:
 //   to_cells      [N,C,H,W] -> [N,H*W,C]    (per-cell rows for class logits and boxes)
 //   decode_boxes  raw [N,A,4] + anchors [A,4] -> boxes [N,A,4] xyxy (kernels/common/box.h)
 //   iou_loss      pred [M,4], target [M,4] -> [M], 1 - IoU/GIoU/DIoU/CIoU

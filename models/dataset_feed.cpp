@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "kernels/base/error.h"
 #include "kernels/cpu/augment.h"
@@ -87,25 +88,30 @@ int64_t DatasetStream::prepare_cuda() {
 #endif
 }
 
-SceneFeed add_dataset_feed(Graph& g, std::shared_ptr<DatasetStream> stream, int batch) {
-  SampleFill fill;
-  fill.name = "augment_dataset";
-  fill.height = stream->augment().height;
-  fill.width = stream->augment().width;
-  fill.cpu = [stream](uint64_t first, int count, float* images, SceneLabel* labels) {
-    cpu::augment_batch(stream->augment(), stream->host_view(), stream->key(), first, nullptr, count, images,
-                       labels);
-  };
+void DatasetStream::fill_cpu(uint64_t first, int batch, float* images, SceneLabel* labels) {
+  cpu::augment_batch(augment_, host_view(), key(), first, nullptr, batch, images, labels);
+}
+
+std::string DatasetStream::cuda_refusal() const {
+  return device_ ? ""
+                 : "the dataset is not on the GPU; call DatasetStream::prepare_cuda() before building the "
+                   "executor";
+}
+
+void DatasetStream::fill_cuda(const uint64_t* indices, int batch, float* images, SceneLabel* labels,
+                              void* stream) const {
 #if defined(LOCDET_WITH_CUDA)
-  fill.cuda = [stream](const uint64_t* indices, int count, float* images, SceneLabel* labels, void* s) {
-    LOCDET_CHECK(stream->device_dataset(),
-                 "dataset feed: the images are not on the GPU; call DatasetStream::prepare_cuda()");
-    const auto* device = static_cast<const cuda::DeviceDataset*>(stream->device_dataset());
-    cuda::augment_batch(stream->augment(), device->view(), stream->key(), 0, indices, count, images, labels,
-                        static_cast<cudaStream_t>(s));
-  };
+  const auto* device = static_cast<const cuda::DeviceDataset*>(device_);
+  cuda::augment_batch(augment_, device->view(), key(), 0, indices, batch, images, labels,
+                      static_cast<cudaStream_t>(stream));
+#else
+  (void)indices, (void)batch, (void)images, (void)labels, (void)stream;
+  fail("this build has no CUDA backend");
 #endif
-  return add_sample_feed(g, fill, batch);
+}
+
+SceneFeed add_dataset_feed(Graph& g, std::shared_ptr<DatasetStream> stream, int batch) {
+  return add_sample_feed(g, std::move(stream), batch);
 }
 
 }  // namespace locdet::models

@@ -27,12 +27,12 @@ SceneLabel dataset_label(const Dataset& dataset, int64_t image, const std::vecto
 // it fits).
 std::string dataset_memory_shortfall(int64_t needed, int64_t free);
 
-class DatasetStream {
+class DatasetStream : public SampleSource {
  public:
   // The images `indices` of `dataset`, packed contiguously with their label rows.
   DatasetStream(const Dataset& dataset, const std::vector<int64_t>& indices, const AugmentParams& augment,
                 uint64_t seed);
-  ~DatasetStream();
+  ~DatasetStream() override;
   DatasetStream(const DatasetStream&) = delete;
   DatasetStream& operator=(const DatasetStream&) = delete;
 
@@ -45,6 +45,13 @@ class DatasetStream {
   SceneKey key() const { return dataset_key(seed_); }
   DatasetView host_view() const;
   const void* device_dataset() const { return device_; }
+
+  int height() const override { return augment_.height; }
+  int width() const override { return augment_.width; }
+  void fill_cpu(uint64_t first, int batch, float* images, SceneLabel* labels) override;
+  void fill_cuda(const uint64_t* indices, int batch, float* images, SceneLabel* labels,
+                 void* stream) const override;
+  std::string cuda_refusal() const override;
 
  private:
   AugmentParams augment_;

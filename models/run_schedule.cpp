@@ -52,6 +52,7 @@ void RunSchedule::schedule_to_json(nlohmann::json& j) const {
   j["seed"] = seed;
   j["data_seed"] = data_seed;
   j["val_count"] = val_count;
+  j["patience"] = patience;
 }
 
 void RunSchedule::schedule_from_json(const nlohmann::json& j) {
@@ -69,6 +70,7 @@ void RunSchedule::schedule_from_json(const nlohmann::json& j) {
   seed = j.at("seed").get<uint64_t>();
   data_seed = j.at("data_seed").get<uint64_t>();
   val_count = j.at("val_count").get<int64_t>();
+  patience = j.value("patience", 0);  // runs from before --patience existed: off
 }
 
 void RunSchedule::validate_schedule() const {
@@ -77,6 +79,7 @@ void RunSchedule::validate_schedule() const {
   LOCDET_CHECK(lr > 0 && std::isfinite(lr), "--lr must be > 0, got ", lr);
   LOCDET_CHECK(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
   LOCDET_CHECK(val_count >= 0, "--val-count must be >= 0, got ", val_count);
+  LOCDET_CHECK(patience >= 0, "--patience must be >= 0 (0: off), got ", patience);
   if (on_files()) data.validate();
 }
 

@@ -26,6 +26,7 @@ struct RunSchedule {
   uint64_t data_seed = 0;  // the fixed validation/test scenes (make_dataset's default seed); a
                            // dataset's held-out validation images
   int64_t val_count = 0;   // 0: the whole validation split
+  int patience = 0;        // > 0: stop when the validation score has not improved for this many epochs
 
   bool on_files() const { return !data.empty(); }
   int input_height() const { return on_files() ? data.height : preset.height; }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/graph.h"
+#include "engine/ops/ops.h"
 #include "kernels/base/error.h"
 
 namespace locdet {
@@ -60,7 +61,7 @@ TEST(GraphBuilder, ReshapeIsAViewAndEvalBatchnormHasNoStatsOutputs) {
   Value r = g.reshape(x, {2, 36});
   EXPECT_EQ(g.info(r).view_of, x.id);
   g.batchnorm(x, "bn");
-  EXPECT_EQ(g.nodes().back().op, Op::kBatchNormEval);
+  EXPECT_EQ(g.nodes().back().op, &ops::batchnorm_eval);
   EXPECT_EQ(g.nodes().back().outputs.size(), 1u);
 }
 

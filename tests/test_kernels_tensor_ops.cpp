@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/backends/node_args.h"
+#include "engine/ops/node_args.h"
 #include "kernels/common/index4.h"
 #include "kernels/cpu/tensor_ops.h"
 #include "tests/grad_check.h"

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/autodiff.h"
+#include "engine/ops/ops.h"
 #include "engine/optim.h"
 #include "engine/planner.h"
 
@@ -25,7 +26,7 @@ Graph training_graph() {
 }
 
 int64_t fake_workspace(const Node& n) {
-  return n.op == Op::kConv2d ? 1000 : 0;
+  return n.op == &ops::conv2d ? 1000 : 0;
 }
 
 TEST(PlannerMemory, LiveTensorsNeverOverlap) {
@@ -72,7 +73,7 @@ TEST(PlannerMemory, WorkspaceIsPlanned) {
   Graph g = training_graph();
   Plan p = plan_memory(g, 4, fake_workspace);
   for (size_t i = 0; i < g.nodes().size(); ++i)
-    EXPECT_EQ(p.workspace_offset[i] >= 0, g.nodes()[i].op == Op::kConv2d) << g.nodes()[i].name;
+    EXPECT_EQ(p.workspace_offset[i] >= 0, g.nodes()[i].op == &ops::conv2d) << g.nodes()[i].name;
 }
 
 }  // namespace

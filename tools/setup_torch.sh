@@ -41,5 +41,5 @@ $pip install --no-deps "torch==$torch_version" nvidia-cufile==1.20.0.107 nvidia-
 if [[ $triton == 1 ]]; then $pip install --no-deps "triton~=3.9.0"; fi
 $pip install filelock "typing-extensions>=4.13" "sympy>=1.13.3" "networkx>=2.5.1" jinja2 "fsspec>=0.8.5" numpy
 
-"$root/tools/torch_env.sh" python -c 'import torch; print("torch", torch.__version__, "ok; threads", torch.get_num_threads())'
+LOCDET_TORCH_VENV="$venv" "$root/tools/torch_env.sh" python -c 'import torch; print("torch", torch.__version__, "ok; threads", torch.get_num_threads())'
 echo "setup_torch.sh: done; run the twin with: tools/torch_env.sh python tools/torch_twin.py --help"

@@ -3,7 +3,8 @@
 # test (unit tests + the command-line tests in tests/cli), then the CPU tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (the same clang build also makes the
 # libFuzzer targets, which then run briefly) and under ThreadSanitizer. CUDA tests skip
-# where no GPU is present; tools/gpu_check.sh runs them (and compute-sanitizer) on a GPU host.
+# where no GPU is present; tools/gpu_check.sh runs them (and compute-sanitizer) on a GPU host
+# (docs/GPU_VALIDATION.md).
 #   tools/test.sh            everything
 #   tools/test.sh --quick    skip the sanitizer builds and the fuzzers
 # LOCDET_FUZZ_SECONDS (default 15) sets each fuzzer's time. Each stage prints its time.

@@ -10,6 +10,12 @@
                    per-cell head, seed-1 loss with GIoU, AdamW) on a fixed batch; the twin of
                    `bench localizer`. Our step also renders its scenes (~2 ms of a 64-batch
                    step); this one reads a fixed tensor.
+  bench-nms        [--device cpu|cuda] [--images 256] [--candidates 1000] [--classes 1] [--iters 20]
+                   torchvision.ops.batched_nms on exactly the boxes and scores `bench nms` draws
+                   (apps/bench/nms_bench.cpp: std::mt19937(1), reproduced below), with the same
+                   rules: score > 0.05, IoU 0.5, class-aware per image, the first 100 kept per
+                   image (pre-NMS top-k = all candidates, so no cut); prints images_per_second,
+                   mean_kept and kept_score_sum, which must equal ours (the same kept set).
   forward          loads one of OUR safetensors checkpoints and prints the inference outputs
                    for a few fixed images (tools/make_twin_fixture.py writes the test fixture).
 
@@ -23,7 +29,6 @@ The model definitions are the spec's mirror; keep them in step with models/*.cpp
 import argparse
 import json
 import math
-import struct
 import sys
 import time
 
@@ -32,53 +37,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# Our safetensors files (numpy only); make_twin_fixture.py uses them through this module.
+from locdet_safetensors import read_safetensors, write_safetensors  # noqa: F401
+
 K_MAX_LOG_SCALE = 4.135166556742356  # kernels/common/box.h kMaxLogScale
 K_BOX_EPS = 1e-7
 K_CLASSES = 10
-
-# ---- safetensors (no extra package: the format is a JSON header and raw little-endian data) --
-
-_DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64, "U8": np.uint8}
-
-
-def read_safetensors(path):
-    """Returns (tensors: name -> np.ndarray, metadata: dict, header: dict)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        arr = np.frombuffer(data[base + begin:base + end], dtype=_DTYPES[info["dtype"]])
-        tensors[name] = arr.reshape(info["shape"]).copy()
-    return tensors, header.get("__metadata__", {}), header
-
-
-def write_safetensors(path, tensors, metadata):
-    """tensors: name -> np.ndarray (float32/int32/...), written in sorted name order."""
-    inv = {v: k for k, v in _DTYPES.items()}
-    header, offset, blobs = {}, 0, []
-    for name in sorted(tensors):
-        arr = np.ascontiguousarray(tensors[name])
-        raw = arr.tobytes()
-        header[name] = {"dtype": inv[arr.dtype.type], "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    if metadata:
-        header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
 
 # ---- models ---------------------------------------------------------------------------------
 
@@ -426,6 +390,73 @@ def bench_localizer(args):
     report("bench-localizer width %d %s" % (args.width, args.model), args, args.steps, loss, seconds)
 
 
+def mt19937_uniform_floats(seed, n):
+    """What std::uniform_real_distribution<float>(0, 1) over std::mt19937(seed) returns with
+    libstdc++: each draw is one 32-bit output x, float(x) / 2^32 in float, just below 1 if it
+    rounds to 1. numpy's legacy RandomState seeds MT19937 exactly as std::mt19937 does."""
+    raw = np.random.RandomState(seed).randint(0, 2 ** 32, size=n, dtype=np.uint64)
+    f = raw.astype(np.float32) / np.float32(4294967296.0)
+    return np.where(f >= 1, np.nextafter(np.float32(1), np.float32(0)), f).astype(np.float32)
+
+
+def nms_bench_inputs(images, candidates, classes):
+    """The boxes [images, candidates, 4] and scores [images, candidates, classes] of bench nms."""
+    n = images * candidates
+    u = mt19937_uniform_floats(1, 4 * n + n * classes)
+    xywh = u[:4 * n].reshape(n, 4)
+    x, y = xywh[:, 0] * np.float32(50), xywh[:, 1] * np.float32(40)
+    w, h = np.float32(4) + xywh[:, 2] * np.float32(12), np.float32(4) + xywh[:, 3] * np.float32(12)
+    boxes = np.stack([x, y, x + w, y + h], 1).reshape(images, candidates, 4)
+    return boxes, u[4 * n:].reshape(images, candidates, classes)
+
+
+def bench_nms(args):
+    import torchvision  # the GPU host's torch venv has it; a plain torch install may not
+
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no GPU")
+    images, candidates, classes, max_det = args.images, args.candidates, args.classes, 100
+    boxes_np, scores_np = nms_bench_inputs(images, candidates, classes)
+    boxes = torch.from_numpy(boxes_np).to(device)
+    scores = torch.from_numpy(scores_np).reshape(images, candidates * classes).to(device)
+
+    def once():
+        img, pair = (scores > 0.05).nonzero(as_tuple=True)
+        candidate_scores = scores[img, pair]
+        keep = torchvision.ops.batched_nms(boxes[img, pair // classes], candidate_scores,
+                                           img * classes + pair % classes, 0.5)
+        # keep is sorted by score: group it by image (stable) and take each image's first max_det.
+        kept_img = img[keep]
+        by_image = torch.sort(kept_img, stable=True)
+        counts = torch.bincount(kept_img, minlength=images)
+        rank = torch.arange(len(keep), device=device) - (torch.cumsum(counts, 0) - counts)[by_image.values]
+        selected = keep[by_image.indices][rank < max_det]
+        return candidate_scores[selected], counts.clamp(max=max_det)
+
+    kept_scores, counts = once()
+    kept_score_sum = float(kept_scores.double().sum())
+    sync(device)
+    if device.type == "cuda":
+        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(args.iters):
+            once()
+        stop.record()
+        stop.synchronize()
+        ms = start.elapsed_time(stop) / args.iters
+    else:
+        t0 = time.perf_counter()
+        for _ in range(args.iters):
+            once()
+        ms = 1e3 * (time.perf_counter() - t0) / args.iters
+    print("twin: bench-nms (torchvision %s batched_nms)\ndevice: %s\ntorch: %s\nthreads: %d" %
+          (torchvision.__version__, args.device, torch.__version__, torch.get_num_threads()))
+    print("images: %d\ncandidates: %d\nclasses: %d\nmean_kept: %.2f\nkept_score_sum: %.4f\nms: %.4f\n"
+          "images_per_second: %.1f" % (images, candidates, classes, float(counts.float().mean()), kept_score_sum, ms,
+                                       images / (ms / 1000.0)))
+
+
 def forward(args):
     model, run = load_localizer(args.checkpoint)
     if args.double:
@@ -453,6 +484,13 @@ def main():
         if name == "bench-localizer":
             s.add_argument("--width", type=int, default=16)
             s.add_argument("--model", default="small")
+    s = sub.add_parser("bench-nms")
+    s.add_argument("--device", default="cpu", help="cpu | cuda")
+    s.add_argument("--images", type=int, default=256)
+    s.add_argument("--candidates", type=int, default=1000)
+    s.add_argument("--classes", type=int, default=1)
+    s.add_argument("--iters", type=int, default=20)
+    s.add_argument("--threads", type=int, default=2)
     s = sub.add_parser("forward")
     s.add_argument("--checkpoint", required=True)
     s.add_argument("--images", type=int, default=2)
@@ -461,7 +499,8 @@ def main():
     s.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    {"bench-train": bench_train, "bench-localizer": bench_localizer, "forward": forward}[args.mode](args)
+    {"bench-train": bench_train, "bench-localizer": bench_localizer, "bench-nms": bench_nms,
+     "forward": forward}[args.mode](args)
 
 
 if __name__ == "__main__":

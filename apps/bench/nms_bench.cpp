@@ -1,7 +1,8 @@
-// bench nms [--device cpu|cuda] [--images 256] [--candidates 1000] [--classes 1] [--iters 20]:
+// `bench nms [--device cpu|cuda] [--images 256] [--candidates 1000] [--classes 1] [--iters 20]`:
 // batched class-aware NMS throughput on random boxes (score threshold 0.05, IoU 0.5, top-k =
-// candidates, max_det 100). Prints images_per_second and ms per batch. CUDA timing uses events
-// around iters back-to-back launches after a warm-up; CPU timing is wall clock.
+// candidates, max_det 100). Prints images_per_second, ms per batch, and kept_score_sum (the sum of
+// the kept scores: tools/torch_twin.py bench-nms draws the same boxes and must print the same).
+// CUDA timing uses events around iters back-to-back launches after a warm-up; CPU: wall clock.
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -19,30 +20,29 @@
 
 namespace {
 
-int run_nms_bench(const std::vector<std::string>& args) {
+struct NmsBenchOptions {
   std::string device = "cpu";
   int images = 256, candidates = 1000, classes = 1, iters = 20;
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> std::string {
-      LOCDET_CHECK(i + 1 < args.size(), "bench nms: ", args[i], " needs a value");
-      return args[++i];
-    };
-    if (args[i] == "--device")
-      device = value();
-    else if (args[i] == "--images")
-      images = std::stoi(value());
-    else if (args[i] == "--candidates")
-      candidates = std::stoi(value());
-    else if (args[i] == "--classes")
-      classes = std::stoi(value());
-    else if (args[i] == "--iters")
-      iters = std::stoi(value());
-    else
-      locdet::fail("bench nms: unknown flag ", args[i],
-                   " (flags: --device cpu|cuda, --images, --candidates, --classes, --iters)");
-  }
-  LOCDET_CHECK(device == "cpu" || device == "cuda", "bench nms: --device must be cpu or cuda, got ", device);
-  LOCDET_CHECK(images > 0 && candidates > 0 && classes > 0 && iters > 0, "bench nms: sizes must be positive");
+};
+
+void add_nms_options(CLI::App& command, NmsBenchOptions& o) {
+  command.add_option("--images", o.images, "images per batch")
+      ->check(::locdet::bench::positive())
+      ->capture_default_str();
+  command.add_option("--candidates", o.candidates, "boxes per image (pre-NMS top-k = all of them)")
+      ->check(::locdet::bench::positive())
+      ->capture_default_str();
+  command.add_option("--classes", o.classes, "score columns per box")
+      ->check(::locdet::bench::positive())
+      ->capture_default_str();
+  command.add_option("--iters", o.iters, "timed batches")
+      ->check(::locdet::bench::positive())
+      ->capture_default_str();
+}
+
+int run_nms_bench(const NmsBenchOptions& o) {
+  const std::string& device = o.device;
+  const int images = o.images, candidates = o.candidates, classes = o.classes, iters = o.iters;
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(0, 1);
   std::vector<float> boxes(static_cast<size_t>(images) * candidates * 4),
@@ -104,6 +104,7 @@ int run_nms_bench(const std::vector<std::string>& args) {
     check(cudaEventElapsedTime(&total, start, stop), "event");
     ms = total / iters;
     check(cudaMemcpy(on.data(), d_on, on.size() * 4, cudaMemcpyDeviceToHost), "cudaMemcpy");
+    check(cudaMemcpy(os.data(), d_os, os.size() * 4, cudaMemcpyDeviceToHost), "cudaMemcpy");
     for (void* q : {static_cast<void*>(d_boxes), static_cast<void*>(d_scores), static_cast<void*>(d_ob),
                     static_cast<void*>(d_os), static_cast<void*>(d_oc), static_cast<void*>(d_on), d_ws})
       cudaFree(q);
@@ -112,18 +113,21 @@ int run_nms_bench(const std::vector<std::string>& args) {
         "bench nms: this build has no CUDA backend; rebuild with -DLOCDET_CUDA=ON or use --device cpu");
 #endif
   }
+  // kept_score_sum identifies the kept set (tools/torch_twin.py bench-nms must print the same).
   long kept = 0;
-  for (int32_t n : on) kept += n;
+  double kept_score_sum = 0;
+  for (int b = 0; b < images; ++b) {
+    kept += on[b];
+    for (int k = 0; k < on[b]; ++k) kept_score_sum += os[static_cast<size_t>(b) * p.max_det + k];
+  }
   std::printf(
-      "device: %s\nimages: %d\ncandidates: %d\nclasses: %d\nmean_kept: %.2f\nms: %.4f\nimages_per_second: "
-      "%.1f\n",
-      device.c_str(), images, candidates, classes, static_cast<double>(kept) / images, ms,
+      "device: %s\nimages: %d\ncandidates: %d\nclasses: %d\nmean_kept: %.2f\nkept_score_sum: %.4f\nms: %.4f\n"
+      "images_per_second: %.1f\n",
+      device.c_str(), images, candidates, classes, static_cast<double>(kept) / images, kept_score_sum, ms,
       images / (ms / 1000.0));
   return 0;
 }
 
 }  // namespace
 
-LOCDET_BENCHMARK("nms",
-                 "batched class-aware NMS throughput (--device cpu|cuda --images 256 --candidates 1000)",
-                 run_nms_bench);
+LOCDET_BENCHMARK("nms", "batched class-aware NMS throughput on random boxes", add_nms_options, run_nms_bench);

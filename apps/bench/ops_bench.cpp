@@ -163,7 +163,6 @@ double median_ms_cuda(int reps, cudaStream_t stream, const std::function<void()>
 }
 
 void bench_cuda(int batch, int reps) {
-  LOCDET_CHECK(cuda_available(), "bench ops --device cuda: ", cuda_device_summary());
   cuda::CudaContextOwner owner;
   const cuda::CudaContext& ctx = owner.get();
   std::vector<void*> to_free;
@@ -248,26 +247,23 @@ void bench_cuda(int batch, int reps) {
 }
 #endif
 
-int run_ops_bench(const std::vector<std::string>& args) {
+struct OpsBenchOptions {
   std::string device = "cpu";
   int batch = 64, reps = 5;
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) fail("option ", args[i], " needs a value");
-      return args[++i];
-    };
-    if (args[i] == "--device")
-      device = value();
-    else if (args[i] == "--batch")
-      batch = std::stoi(value());
-    else if (args[i] == "--reps")
-      reps = std::stoi(value());
-    else
-      fail("unknown option '", args[i], "'; usage: bench ops [--device cpu|cuda|all] [--batch B] [--reps R]");
-  }
-  LOCDET_CHECK(batch > 0 && reps > 0, "bench ops: --batch and --reps must be positive");
-  LOCDET_CHECK(device == "cpu" || device == "cuda" || device == "all",
-               "bench ops: --device must be cpu, cuda or all");
+};
+
+void add_ops_options(CLI::App& command, OpsBenchOptions& o) {
+  command.add_option("--batch", o.batch, "batch of the layer sizes")
+      ->check(bench::positive())
+      ->capture_default_str();
+  command.add_option("--reps", o.reps, "timed runs per op (the median is printed)")
+      ->check(bench::positive())
+      ->capture_default_str();
+}
+
+int run_ops_bench(const OpsBenchOptions& o) {
+  const std::string& device = o.device;
+  const int batch = o.batch, reps = o.reps;
   std::printf("batch: %d\nreps: %d\n", batch, reps);
   if (device == "cpu" || device == "all") bench_cpu(batch, reps);
   if (device == "cuda" || device == "all") {
@@ -282,7 +278,7 @@ int run_ops_bench(const std::vector<std::string>& args) {
 
 }  // namespace
 
-LOCDET_BENCHMARK("ops", "per-op layer kernel timings (conv, bn, pool, linear) on cpu and/or cuda",
-                 run_ops_bench);
+LOCDET_BENCHMARK("ops", "per-op layer kernel timings (conv, bn, pool, linear) on cpu, cuda or all",
+                 add_ops_options, run_ops_bench, {"cpu", "cuda", "all"});
 
 }  // namespace locdet

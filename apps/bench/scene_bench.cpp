@@ -1,4 +1,4 @@
-// bench scenes [--device cpu|cuda] [--preset P] [--batch B] [--seconds S]: scene
+// `bench scenes [--device cpu|cuda] [--preset P] [--batch B] [--seconds S]`: scene
 // rendering throughput (endless train stream), printing `scenes_per_second: X`.
 // CPU: OpenMP over samples (set OMP_NUM_THREADS). CUDA: digits uploaded once, the
 // batch rendered into a preallocated device buffer, timed with CUDA events.
@@ -24,29 +24,27 @@ namespace {
 using namespace locdet;
 using namespace locdet::data;
 
-int run_scene_bench(const std::vector<std::string>& args) {
-  std::string device = "cpu", preset_name = "inf265-loc";
+struct SceneBenchOptions {
+  std::string device = "cpu", preset = "inf265-loc";
   int batch = 4096;
   double seconds = 3.0;
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) fail("option ", args[i], " needs a value");
-      return args[++i];
-    };
-    if (args[i] == "--device")
-      device = value();
-    else if (args[i] == "--preset")
-      preset_name = value();
-    else if (args[i] == "--batch")
-      batch = std::stoi(value());
-    else if (args[i] == "--seconds")
-      seconds = std::stod(value());
-    else
-      fail("unknown option '", args[i],
-           "'; usage: bench scenes [--device cpu|cuda] [--preset P] [--batch B] [--seconds S]");
-  }
-  LOCDET_CHECK(batch > 0, "--batch must be positive, got ", batch);
-  Preset preset = find_preset(preset_name);
+};
+
+void add_scene_options(CLI::App& command, SceneBenchOptions& o) {
+  command.add_option("--preset", o.preset, "scene preset")->capture_default_str();
+  command.add_option("--batch", o.batch, "scenes per rendered batch")
+      ->check(::locdet::bench::positive())
+      ->capture_default_str();
+  command.add_option("--seconds", o.seconds, "how long to render")
+      ->check(::locdet::bench::positive())
+      ->capture_default_str();
+}
+
+int run_scene_bench(const SceneBenchOptions& o) {
+  const std::string& device = o.device;
+  const int batch = o.batch;
+  const double seconds = o.seconds;
+  Preset preset = find_preset(o.preset);
   DigitBank bank = DigitBank::from_mnist(load_mnist(default_mnist_dir()));
   SceneSource source(bank, preset, Split::kTrain);
   const Device dev = parse_device(device);
@@ -66,7 +64,6 @@ int run_scene_bench(const std::vector<std::string>& args) {
     }
   } else {
 #ifdef LOCDET_WITH_CUDA
-    LOCDET_CHECK(cuda_available(), "bench scenes --device cuda: ", cuda_device_summary());
     cuda::DeviceDigits digits;
     digits.upload(bank.pixels.data(), bank.labels.data(), bank.ink_box.data(), bank.count());
     digits.set_pool(source.pool.data(), static_cast<int>(source.pool.size()));
@@ -110,8 +107,7 @@ int run_scene_bench(const std::vector<std::string>& args) {
   return 0;
 }
 
-LOCDET_BENCHMARK("scenes",
-                 "scene rendering throughput: [--device cpu|cuda] [--preset P] [--batch B] [--seconds S]",
+LOCDET_BENCHMARK("scenes", "scene rendering throughput (endless train stream)", add_scene_options,
                  run_scene_bench);
 
 }  // namespace

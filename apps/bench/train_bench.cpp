@@ -1,13 +1,14 @@
-// `bench train [--device cpu|cuda] [--batch 64] [--steps N] [--eager]`: training-step
-// throughput of the small localizer-style CNN (48x60x1 input; three conv3x3-BN-ReLU-maxpool
-// stages of 16, 32, 64 channels; a linear head with presence, 10 classes and a box) through
-// the graph executor, forward + backward + AdamW per step. Prints images_per_second.
-#include <chrono>
+// `bench train [--device cpu|cuda] [--batch 64] [--steps N] [--eager] [--profile-step]`:
+// training-step throughput of the small localizer-style CNN (48x60x1 input; three
+// conv3x3-BN-ReLU-maxpool stages of 16, 32, 64 channels; a linear head with presence, 10 classes
+// and a box) through the graph executor, forward + backward + AdamW per step. Prints
+// images_per_second.
 #include <cstdio>
 #include <random>
 #include <string>
 
 #include "apps/bench/registry.h"
+#include "apps/bench/training_step.h"
 #include "engine/autodiff.h"
 #include "engine/executor.h"
 #include "engine/optim.h"
@@ -16,29 +17,9 @@
 namespace locdet {
 namespace {
 
-int run_train_bench(const std::vector<std::string>& args) {
-  Device device = Device::kCpu;
-  int batch = 64, steps = 20;
-  bool eager = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> const std::string& {
-      LOCDET_CHECK(i + 1 < args.size(), "bench train: ", args[i], " needs a value");
-      return args[++i];
-    };
-    if (args[i] == "--device")
-      device = parse_device(value());
-    else if (args[i] == "--batch")
-      batch = std::stoi(value());
-    else if (args[i] == "--steps")
-      steps = std::stoi(value());
-    else if (args[i] == "--eager")
-      eager = true;
-    else
-      fail("bench train: unknown argument '", args[i],
-           "'; use --device cpu|cuda --batch N --steps N --eager");
-  }
-  LOCDET_CHECK(batch > 0 && steps > 0, "bench train: --batch and --steps must be positive");
-
+int run_train_bench(const bench::TrainingStepOptions& o) {
+  const Device device = parse_device(o.device);
+  const int batch = o.batch;
   Graph g;
   Value image = g.input("image", {batch, 1, 48, 60});
   Value presence = g.input("presence", {batch, 1});
@@ -63,7 +44,7 @@ int run_train_bench(const std::vector<std::string>& args) {
 
   ExecutorOptions opt;
   opt.device = device;
-  opt.cuda_graph = !eager;
+  opt.cuda_graph = !o.eager;
   Executor ex(std::move(g), opt);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
@@ -78,12 +59,8 @@ int run_train_bench(const std::vector<std::string>& args) {
   ex.write(box, bx);
   ex.write_i32(labels, lab);
 
-  for (int i = 0; i < 3; ++i) ex.step();  // warm-up (and CUDA Graph capture)
-  ex.synchronize();
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < steps; ++i) ex.step();
-  ex.synchronize();
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = bench::time_training_steps(ex, o);
+  const int steps = o.steps;
   std::printf("device: %s\nmode: %s\nbatch: %d\nsteps: %d\narena_mib: %.2f\nloss: %.4f\n",
               device_name(device), ex.mode().c_str(), batch, steps, ex.plan().arena_bytes / 1048576.0,
               ex.read_scalar(loss));
@@ -91,9 +68,8 @@ int run_train_bench(const std::vector<std::string>& args) {
   return 0;
 }
 
-LOCDET_BENCHMARK("train",
-                 "training-step throughput of the small CNN (--device cpu|cuda --batch --steps --eager)",
-                 run_train_bench);
+LOCDET_BENCHMARK("train", "training-step throughput of the small CNN (forward, backward, AdamW)",
+                 bench::add_training_step_options, run_train_bench);
 
 }  // namespace
 }  // namespace locdet

@@ -34,6 +34,11 @@ RunDir::~RunDir() {
   if (metrics_) std::fclose(metrics_);
 }
 
+EventFileWriter& RunDir::events() {
+  if (!events_) events_ = std::make_unique<EventFileWriter>(path_);
+  return *events_;
+}
+
 void RunDir::write_json(const std::string& name, const nlohmann::json& value) const {
   write_file_atomic(file(name), value.dump(2) + "\n");
 }
@@ -52,6 +57,36 @@ void RunDir::log_metrics(const nlohmann::json& record) {
   const std::string line = record.dump() + "\n";
   if (std::fwrite(line.data(), 1, line.size(), metrics_) != line.size() || std::fflush(metrics_) != 0)
     fail("cannot append to '", file("metrics.jsonl"), "' (disk full?)");
+  const std::string kind = record.value("kind", std::string("metrics"));
+  const int64_t step = record.value("step", int64_t{0});
+  std::vector<std::pair<std::string, float>> scalars;
+  for (const auto& [key, value] : record.items())
+    if (value.is_number() && key != "step") scalars.emplace_back(kind + "/" + key, value.get<float>());
+  if (!scalars.empty()) events().write_event(encode_scalars_event(wall_time_now(), step, scalars));
+}
+
+void RunDir::log_image(const std::string& tag, const std::string& png_path, int64_t step) {
+  std::ifstream in(png_path, std::ios::binary);
+  const std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The PNG header: signature, IHDR length and name, width and height (big-endian), bit depth,
+  // colour type (0 gray, 2 RGB, 4 gray + alpha, 6 RGBA).
+  auto be32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (size_t k = 0; k < 4; ++k) v = (v << 8) | static_cast<unsigned char>(png[at + k]);
+    return static_cast<int>(v);
+  };
+  if (png.size() < 26 || png.compare(12, 4, "IHDR") != 0)
+    fail("cannot log '", png_path, "' to TensorBoard: not a PNG file");
+  const int channels[7] = {1, 0, 3, 0, 2, 0, 4};
+  const int type = static_cast<unsigned char>(png[25]);
+  events().write_event(encode_image_event(wall_time_now(), step, tag, png, be32(20), be32(16),
+                                          type <= 6 ? channels[type] : 3));
+}
+
+void RunDir::log_resume(int64_t step) {
+  // SessionLog START at step + 1: TensorBoard's EventAccumulator then purges every value at
+  // that step or later from what it has read so far (the earlier files).
+  events().write_event(encode_session_start_event(wall_time_now(), step + 1));
 }
 
 namespace {

@@ -1,11 +1,15 @@
 // A run folder, runs/NAME/: config.json, metrics.jsonl (one JSON object per logged step or
 // epoch, appended and flushed line by line so a crash loses at most the line being
-// written), checkpoints (atomic), eval.json, overlays/.
+// written), TensorBoard event files (the same records as scalars, engine/train/tensorboard.h),
+// checkpoints (atomic), eval.json, overlays/.
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "engine/train/tensorboard.h"
 
 namespace locdet {
 
@@ -25,12 +29,24 @@ class RunDir {
 
   void write_json(const std::string& name, const nlohmann::json& value) const;  // atomic
   nlohmann::json read_json(const std::string& name) const;
-  // Appends one line to metrics.jsonl and flushes it to the OS.
+  // Appends one line to metrics.jsonl and flushes it to the OS; also writes every numeric
+  // field but "step" as a TensorBoard scalar KIND/FIELD (KIND = the record's "kind", e.g.
+  // train/loss, val/accuracy) at the record's "step".
   void log_metrics(const nlohmann::json& record);
+  // A PNG file (e.g. an overlay) as a TensorBoard image under `tag` at `step`.
+  void log_image(const std::string& tag, const std::string& png_path, int64_t step);
+  // The run continues from a checkpoint taken after `step` steps: TensorBoard is told to drop
+  // what the earlier event files hold for later steps (logged before an interruption, then
+  // computed again), so each curve stays one line. Call once, before logging anything else.
+  void log_resume(int64_t step);
 
  private:
   std::string path_;
   std::FILE* metrics_ = nullptr;
+  // The TensorBoard events file, created by the first event: a run that is refused after
+  // opening its folder (a resume whose data is gone) leaves the folder as it was.
+  EventFileWriter& events();
+  std::unique_ptr<EventFileWriter> events_;
 };
 
 // One status line for a training loop: rewritten in place on a terminal, printed every

@@ -16,11 +16,13 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::map<std::string, std::string> checkpoint_metadata(const TrainingTask& task, int epoch, double best) {
+std::map<std::string, std::string> checkpoint_metadata(const TrainingTask& task, int epoch, double best,
+                                                       int best_epoch) {
   return {{kMetaTask, task.task_name()},
           {kMetaRun, task.run_json().dump()},
           {kMetaEpoch, std::to_string(epoch)},
-          {kMetaBest, std::to_string(best)}};
+          {kMetaBest, std::to_string(best)},
+          {kMetaBestEpoch, std::to_string(best_epoch)}};
 }
 
 }  // namespace
@@ -31,12 +33,16 @@ TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoo
   int start_epoch = 0;
   int64_t first_step = 0;  // within start_epoch
   double best = -1.0;
+  int best_epoch = 0;  // 1-based; 0: none yet
   if (options.resume) {
     auto meta = load_checkpoint(dir.last_checkpoint(), task.executor(), /*strict=*/true);
     best = std::stod(meta.at(kMetaBest));
+    // Checkpoints from before early stopping lack it: count from the resume point.
+    best_epoch = std::stoi(meta.count(kMetaBestEpoch) ? meta.at(kMetaBestEpoch) : meta.at(kMetaEpoch));
     // The step counter (restored with the data cursor and the schedule) says where the run
     // stopped, also mid-epoch: the resumed run takes exactly the remaining steps.
     const int64_t done = task.steps_done();
+    dir.log_resume(done);
     start_epoch = static_cast<int>(done / epoch_steps);
     first_step = done % epoch_steps;
     std::fprintf(stderr, "training: resuming %s at epoch %d, step %lld of %lld\n", dir.path().c_str(),
@@ -54,6 +60,17 @@ TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoo
          std::filesystem::exists(dir.last_checkpoint()) ? dir.last_checkpoint() : "(none yet)",
          "; lower --lr or check the data");
   };
+  // Whether `patience` epochs have passed since the best one (after `epochs_done` epochs).
+  auto patience_ran_out = [&](int epochs_done) {
+    return options.patience > 0 && epochs_done < task.epochs() &&
+           epochs_done - best_epoch >= options.patience;
+  };
+  if (options.resume && first_step == 0 && patience_ran_out(start_epoch)) {
+    std::fprintf(stderr,
+                 "training: this run stopped early after epoch %d (best: epoch %d); nothing left to train\n",
+                 start_epoch, best_epoch);
+    return TrainingEnd::kFinished;
+  }
   for (int epoch = start_epoch; epoch < task.epochs(); ++epoch) {
     ProgressLine progress;
     auto window_start = std::chrono::steady_clock::now();
@@ -69,7 +86,8 @@ TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoo
                        {"epoch", epoch + 1},
                        {"step", task.steps_done()},
                        {"images_per_second", ips},
-                       {"elapsed_s", seconds_since(started)}});
+                       {"elapsed_s", seconds_since(started)},
+                       {"executor", task.executor().mode()}});  // "cuda graph (captured)", ...
         dir.log_metrics(record);
         char text[64];
         std::snprintf(text, sizeof(text), "epoch %d/%d ", epoch + 1, task.epochs());
@@ -81,7 +99,8 @@ TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoo
       if (!stop.empty()) {
         progress.finish();
         stop_if_nonfinite(0.0);
-        save_checkpoint(dir.last_checkpoint(), task.executor(), checkpoint_metadata(task, epoch, best));
+        save_checkpoint(dir.last_checkpoint(), task.executor(),
+                        checkpoint_metadata(task, epoch, best, best_epoch));
         std::fprintf(stderr, "training: stopped by %s at step %lld; saved %s\n", stop.c_str(),
                      static_cast<long long>(task.steps_done()), dir.last_checkpoint().c_str());
         if (!options.resume_command.empty())
@@ -97,19 +116,41 @@ TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoo
     Validation val = task.validate();
     const double score = val.record.at("score");
     const bool improved = score > best;
-    if (improved) best = score;
+    if (improved) {
+      best = score;
+      best_epoch = epoch + 1;
+    }
     val.record.update({{"kind", "val"},
                        {"epoch", epoch + 1},
                        {"step", task.steps_done()},
                        {"seconds", seconds_since(val_start)},
                        {"elapsed_s", seconds_since(started)}});
     dir.log_metrics(val.record);
+    if (val.write_overlay) {
+      val.write_overlay(dir.file("overlays/val.png"));
+      dir.log_image("val/overlay", dir.file("overlays/val.png"), task.steps_done());
+    }
     std::fprintf(stderr, "epoch %d/%d: val %s%s\n", epoch + 1, task.epochs(), val.summary.c_str(),
                  improved ? " (best)" : "");
     if (improved)
-      save_checkpoint(dir.best_checkpoint(), task.executor(), checkpoint_metadata(task, epoch + 1, best));
+      save_checkpoint(dir.best_checkpoint(), task.executor(),
+                      checkpoint_metadata(task, epoch + 1, best, best_epoch));
     // The resume point is written after the best model, so a resumed run never lacks it.
-    save_checkpoint(dir.last_checkpoint(), task.executor(), checkpoint_metadata(task, epoch + 1, best));
+    save_checkpoint(dir.last_checkpoint(), task.executor(),
+                    checkpoint_metadata(task, epoch + 1, best, best_epoch));
+    if (patience_ran_out(epoch + 1)) {
+      dir.log_metrics({{"kind", "early_stop"},
+                       {"epoch", epoch + 1},
+                       {"step", task.steps_done()},
+                       {"best_epoch", best_epoch},
+                       {"best_score", best},
+                       {"patience", options.patience}});
+      std::fprintf(stderr,
+                   "training: early stop after epoch %d of %d: the validation score has not improved for %d "
+                   "epoch(s) (patience %d); keeping the best model, epoch %d (score %.4f)\n",
+                   epoch + 1, task.epochs(), epoch + 1 - best_epoch, options.patience, best_epoch, best);
+      break;
+    }
   }
   return TrainingEnd::kFinished;
 }

@@ -1,6 +1,7 @@
-// The training loop every task shares: epochs of steps with a progress line, metrics.jsonl,
-// a stop on NaN/Inf, a clean stop on request (Ctrl-C) with a resumable checkpoint,
-// validation after each epoch, the best and the last checkpoint. A task (models/ implements
+// The training loop every task shares: epochs of steps with a progress line, metrics.jsonl
+// and TensorBoard events, a stop on NaN/Inf, a clean stop on request (Ctrl-C) with a
+// resumable checkpoint, validation after each epoch (its overlay as a TensorBoard image),
+// the best and the last checkpoint, early stopping (patience). A task (models/ implements
 // the localizer's and the detector's) says how to take a step, what to log and how to score.
 #pragma once
 
@@ -20,10 +21,14 @@ constexpr const char* kMetaTask = "locdet.task";
 constexpr const char* kMetaRun = "locdet.run";
 constexpr const char* kMetaEpoch = "locdet.epoch";
 constexpr const char* kMetaBest = "locdet.best_performance";
+constexpr const char* kMetaBestEpoch = "locdet.best_epoch";  // the epoch that gave kMetaBest
 
 struct Validation {
   nlohmann::json record;  // logged as is; must hold "score" (higher is better)
   std::string summary;    // one line for the terminal
+  // Optional: draws some validated scenes to a PNG at this path (the loop writes
+  // overlays/val.png and logs it to TensorBoard as val/overlay).
+  std::function<void(const std::string& png_path)> write_overlay;
 };
 
 class TrainingTask {
@@ -55,9 +60,12 @@ struct TrainingLoopOptions {
   // resumable checkpoint.
   std::function<std::string()> stop_requested;
   std::string resume_command;  // printed when stopped: how to continue
+  // > 0: stop once the validation score has not improved for this many epochs (the best
+  // checkpoint stays). The best epoch is checkpoint metadata, so a resumed run counts on.
+  int patience = 0;
 };
 
-enum class TrainingEnd { kFinished, kStopped };
+enum class TrainingEnd { kFinished, kStopped };  // kFinished: all epochs, or stopped early
 
 // Runs the remaining epochs of `task` into `dir`.
 TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoopOptions& options);

@@ -4,17 +4,9 @@
 #include <cmath>
 #include <memory>
 
-#include "kernels/base/device.h"
 #include "kernels/base/error.h"
 #include "kernels/cpu/anchor_match.h"
-#include "kernels/cpu/detector_targets.h"
 #include "models/cell_ops.h"
-#include "models/scene_feed.h"
-#if defined(LOCDET_WITH_CUDA)
-#include "kernels/cuda/anchor_match.h"
-#include "kernels/cuda/detector_targets.h"
-#include "kernels/cuda/nms.h"
-#endif
 
 namespace locdet::models {
 
@@ -146,115 +138,6 @@ std::vector<float> make_anchors(int grid_h, int grid_w, int stride, const Detect
 }
 
 }  // namespace
-
-DetectionTargets detection_targets(Graph& g, Value scene_labels, Value anchors,
-                                   const DetectorConfig& config) {
-  const Shape ls = g.shape(scene_labels);
-  LOCDET_CHECK(ls.rank == 2 && ls[1] == kSceneLabelWords && g.info(scene_labels).dtype == DType::kI32,
-               "detection_targets: scene labels must be [N, ", kSceneLabelWords, "] i32, got ", ls.str());
-  const Shape as = g.shape(anchors);
-  LOCDET_CHECK(as.rank == 2 && as[1] == 4, "detection_targets: anchors must be [A, 4], got ", as.str());
-  const int batch = static_cast<int>(ls[0]);
-  const int64_t num_anchors = as[0];
-  const int classes = config.num_classes();
-  const DetectorClassMap map = config.class_map();
-  const float pos_iou = config.pos_iou, neg_iou = config.neg_iou;
-  const int64_t total = batch * num_anchors;
-  constexpr int64_t kG = kDetectorMaxGt;
-
-  auto op = std::make_shared<CustomOp>();
-  op->name = "detection_targets";  // no backward: labels and anchors are data
-  // outputs: 0 gt_boxes, 1 gt_classes, 2 gt_count, 3 match workspace, 4 assigned, 5 target_boxes,
-  //          6 target_class, 7 num_pos, 8 cls_target, 9 cls_weight, 10 box_weight
-  op->cpu = [=](const CustomCall& c) {
-    with_real(c.inputs[1], [&](auto t) {
-      using T = decltype(t);
-      const auto* labels = c.inputs[0].as<SceneLabel>();
-      T* gt_boxes = c.outputs[0].as<T>();
-      int32_t* gt_classes = c.outputs[1].as<int32_t>();
-      int32_t* gt_count = c.outputs[2].as<int32_t>();
-      cpu::scene_labels_to_gt<T>(batch, labels, map, gt_boxes, gt_classes, gt_count);
-      cpu::match_anchors<T>(batch, num_anchors, c.inputs[1].as<T>(), kG, gt_boxes, gt_classes, gt_count,
-                            T(pos_iou), T(neg_iou), c.outputs[4].as<int32_t>(), c.outputs[5].as<T>(),
-                            c.outputs[6].as<int32_t>(), c.outputs[3].as<int32_t>());
-      cpu::count_positives<T>(batch, num_anchors, c.outputs[4].as<int32_t>(), c.outputs[7].as<T>());
-      cpu::detector_anchor_targets<T>(batch, num_anchors, classes, c.outputs[6].as<int32_t>(),
-                                      c.outputs[7].as<T>(), c.outputs[8].as<T>(), c.outputs[9].as<T>(),
-                                      c.outputs[10].as<T>());
-    });
-  };
-#if defined(LOCDET_WITH_CUDA)
-  op->cuda = [=](const CustomCall& c) {
-    auto s = static_cast<cudaStream_t>(c.stream);
-    float* gt_boxes = c.outputs[0].as<float>();
-    int32_t* gt_classes = c.outputs[1].as<int32_t>();
-    int32_t* gt_count = c.outputs[2].as<int32_t>();
-    cuda::scene_labels_to_gt(batch, c.inputs[0].as<SceneLabel>(), map, gt_boxes, gt_classes, gt_count, s);
-    cuda::match_anchors(batch, num_anchors, c.inputs[1].as<float>(), kG, gt_boxes, gt_classes, gt_count,
-                        pos_iou, neg_iou, c.outputs[4].as<int32_t>(), c.outputs[5].as<float>(),
-                        c.outputs[6].as<int32_t>(), c.outputs[3].as<int32_t>(), s);
-    cuda::count_positives(batch, num_anchors, c.outputs[4].as<int32_t>(), c.outputs[7].as<float>(), s);
-    cuda::detector_anchor_targets(batch, num_anchors, classes, c.outputs[6].as<int32_t>(),
-                                  c.outputs[7].as<float>(), c.outputs[8].as<float>(),
-                                  c.outputs[9].as<float>(), c.outputs[10].as<float>(), s);
-  };
-#endif
-  auto out = g.custom(op, {scene_labels, anchors},
-                      {{Shape{batch, kG, 4}, DType::kF32},
-                       {Shape{batch, kG}, DType::kI32},
-                       {Shape{batch}, DType::kI32},
-                       {Shape{batch * kG}, DType::kI32},
-                       {Shape{total}, DType::kI32},
-                       {Shape{total, 4}, DType::kF32},
-                       {Shape{total}, DType::kI32},
-                       {Shape{batch}, DType::kF32},
-                       {Shape{total, classes}, DType::kF32},
-                       {Shape{total}, DType::kF32},
-                       {Shape{total}, DType::kF32}});
-  return {out[4], out[6], out[5], out[7], out[8], out[9], out[10]};
-}
-
-NmsOutputs batched_nms(Graph& g, Value boxes, Value scores, const NmsParams& params) {
-  const Shape bs = g.shape(boxes), ss = g.shape(scores);
-  LOCDET_CHECK(bs.rank == 3 && bs[2] == 4, "batched_nms: boxes must be [N, A, 4], got ", bs.str());
-  LOCDET_CHECK(ss.rank == 3 && ss[0] == bs[0] && ss[1] == bs[1],
-               "batched_nms: scores must be [N, A, C] with boxes ", bs.str(), ", got ", ss.str());
-  const int64_t batch = bs[0], num_boxes = bs[1];
-  const int classes = static_cast<int>(ss[2]);
-  const int max_det = params.max_det;
-  size_t bytes = cpu::nms_workspace_bytes(num_boxes, classes, params);
-#if defined(LOCDET_WITH_CUDA)
-  // CUB sizes its sort's scratch only with a usable device; without one this graph can
-  // only run on the CPU, so the CPU size is the one that matters.
-  if (cuda_available()) bytes = std::max(bytes, cuda::nms_workspace_bytes(batch, num_boxes, classes, params));
-#endif
-  const int64_t workspace_words = static_cast<int64_t>((bytes + 7) / 8);
-  auto op = std::make_shared<CustomOp>();
-  op->name = "batched_nms";
-  op->cpu = [=](const CustomCall& c) {
-    with_real(c.inputs[0], [&](auto t) {
-      using T = decltype(t);
-      cpu::batched_nms<T>(batch, num_boxes, classes, c.inputs[0].as<T>(), c.inputs[1].as<T>(), params,
-                          c.outputs[0].as<T>(), c.outputs[1].as<T>(), c.outputs[2].as<int32_t>(),
-                          c.outputs[3].as<int32_t>(), c.outputs[4].data);
-    });
-  };
-#if defined(LOCDET_WITH_CUDA)
-  op->cuda = [=](const CustomCall& c) {
-    cuda::batched_nms(batch, num_boxes, classes, c.inputs[0].as<float>(), c.inputs[1].as<float>(), params,
-                      c.outputs[0].as<float>(), c.outputs[1].as<float>(), c.outputs[2].as<int32_t>(),
-                      c.outputs[3].as<int32_t>(), c.outputs[4].data, static_cast<size_t>(workspace_words) * 8,
-                      static_cast<cudaStream_t>(c.stream));
-  };
-#endif
-  auto out = g.custom(op, {boxes, scores},
-                      {{Shape{batch, max_det, 4}, DType::kF32},
-                       {Shape{batch, max_det}, DType::kF32},
-                       {Shape{batch, max_det}, DType::kI32},
-                       {Shape{batch}, DType::kI32},
-                       {Shape{workspace_words}, DType::kI64}});
-  return {out[0], out[1], out[2], out[3]};
-}
 
 // ---- model -----------------------------------------------------------------------------------
 

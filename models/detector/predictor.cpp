@@ -18,4 +18,15 @@ std::vector<std::vector<Detection>> DetectorPredictor::predict(const float* imag
   return all;
 }
 
+void DetectorPredictor::dump_outputs(TensorDump& dump, int count) const {
+  const Executor& ex = graph_.executor();
+  const int64_t anchors = model_.num_anchors, max_det = config_.nms.max_det;
+  dump.append("boxes", {anchors, 4}, ex.read(model_.boxes).data(), count);
+  dump.append("scores", {anchors, config_.num_classes()}, ex.read(model_.scores).data(), count);
+  dump.append("det_boxes", {max_det, 4}, ex.read(nms_.boxes).data(), count);
+  dump.append("det_scores", {max_det}, ex.read(nms_.scores).data(), count);
+  dump.append("det_classes", {max_det}, ex.read_i32(nms_.classes).data(), count);
+  dump.append("det_count", {}, ex.read_i32(nms_.count).data(), count);
+}
+
 }  // namespace locdet::models

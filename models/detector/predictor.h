@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/tensor_dump.h"
 #include "models/detector/model.h"
 #include "models/inference.h"
 
@@ -19,6 +20,11 @@ class DetectorPredictor {
   void load_checkpoint(const std::string& path) { graph_.load_checkpoint(path); }
   // images: count x [H, W] in [0, 1] (count <= batch). Detections per image, score descending.
   std::vector<std::vector<Detection>> predict(const float* images, int count);
+  // Appends the raw outputs of the last predict() for its first `count` images: boxes [A, 4]
+  // (xyxy pixels) and scores [A, classes] before NMS, and the NMS outputs det_boxes
+  // [max_det, 4], det_scores [max_det], det_classes [max_det] (i32 class index, -1 unused),
+  // det_count [] (i32) per image.
+  void dump_outputs(TensorDump& dump, int count) const;
 
  private:
   DetectorConfig config_;

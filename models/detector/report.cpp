@@ -68,7 +68,8 @@ void score_grid(const SceneLabel& label, const std::vector<Detection>& detection
 }  // namespace
 
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const LabeledImages& images,
-                                      int64_t count, int keep, std::vector<DetectionSample>* kept) {
+                                      int64_t count, int keep, std::vector<DetectionSample>* kept,
+                                      TensorDump* dump) {
   if (count <= 0 || count > images.size()) count = images.size();
   const DetectorConfig& config = predictor.config();
   LOCDET_CHECK(images.height() == config.height && images.width() == config.width, "the images (",
@@ -85,9 +86,24 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const Labele
     const int n = static_cast<int>(std::min<int64_t>(predictor.batch(), count - first));
     images.read(first, n, &scenes);
     const auto detections = predictor.predict(scenes.images.data(), n);
+    if (dump) {
+      dump->append("image", {1, images.height(), images.width()}, scenes.images.data(), n);
+      predictor.dump_outputs(*dump, n);
+    }
     for (int b = 0; b < n; ++b) {
       const int64_t image = first + b;
       const SceneLabel& label = scenes.labels[b];
+      if (dump) {
+        float gt_boxes[kLabelMaxBoxes][4] = {};
+        int32_t gt_digits[kLabelMaxBoxes];
+        std::fill_n(gt_digits, kLabelMaxBoxes, -1);
+        for (int k = 0; k < std::clamp(label.count, 0, kLabelMaxBoxes); ++k) {
+          std::copy_n(label.box[k], 4, gt_boxes[k]);
+          gt_digits[k] = label.cls[k];
+        }
+        dump->append("gt_boxes", {kLabelMaxBoxes, 4}, &gt_boxes[0][0], 1);
+        dump->append("gt_digits", {kLabelMaxBoxes}, gt_digits, 1);
+      }
       evaluator.add_image(image);
       for (int k = 0; k < label.count; ++k) {
         const int cls =
@@ -118,8 +134,10 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const Labele
 
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
-                                      int64_t count, int keep, std::vector<DetectionSample>* kept) {
-  return evaluate_detector(predictor, *rendered_scenes(bank, preset, split, data_seed), count, keep, kept);
+                                      int64_t count, int keep, std::vector<DetectionSample>* kept,
+                                      TensorDump* dump) {
+  return evaluate_detector(predictor, *rendered_scenes(bank, preset, split, data_seed), count, keep, kept,
+                           dump);
 }
 
 void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom, float min_score,

@@ -33,15 +33,20 @@ struct DetectionEvaluation {
 };
 
 // Detects and scores the first `count` of `images` (0: all); the grid metric when they are the
-// scenes of a preset with a grid. The first `keep` images land in *kept (overlays).
+// scenes of a preset with a grid. The first `keep` images land in *kept (overlays). With `dump`:
+// every image [1, H, W], its boxes gt_boxes [kLabelMaxBoxes, 4] (xyxy pixels) and their label
+// values gt_digits [kLabelMaxBoxes] (i32, -1 past the last) and the model's outputs
+// (DetectorPredictor::dump_outputs).
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const LabeledImages& images,
                                       int64_t count, int keep = 0,
-                                      std::vector<DetectionSample>* kept = nullptr);
+                                      std::vector<DetectionSample>* kept = nullptr,
+                                      TensorDump* dump = nullptr);
 // The same on `count` scenes of `split` rendered with `data_seed`.
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
                                       int64_t count, int keep = 0,
-                                      std::vector<DetectionSample>* kept = nullptr);
+                                      std::vector<DetectionSample>* kept = nullptr,
+                                      TensorDump* dump = nullptr);
 
 // A grid of scenes: ground truth in green, detections with score >= min_score in red with
 // "digit score" (the class by its name when `class_names` is given).

@@ -50,8 +50,13 @@ std::string DetectorTrainer::progress_text(const nlohmann::json& r) const {
 Validation DetectorTrainer::validate() {
   if (!validator_) validator_ = std::make_unique<DetectorPredictor>(run_.model, 250, device());
   validator_->copy_weights_from(executor());
-  const auto val = evaluate_detector(*validator_, *data().images(data::Split::kVal), run_.val_count);
+  auto shown = std::make_shared<std::vector<DetectionSample>>();  // the first 16 images, for the overlay
+  const auto val =
+      evaluate_detector(*validator_, *data().images(data::Split::kVal), run_.val_count, 16, shown.get());
   Validation v;
+  v.write_overlay = [this, shown](const std::string& path) {
+    write_detector_overlay(path, *shown, run_.model.height, run_.model.width, 0.3f, 8, 3, run_.model.names());
+  };
   v.record = {{"map", val.coco.map},
               {"map50", val.coco.map50},
               {"map75", val.coco.map75},

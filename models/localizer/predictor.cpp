@@ -17,4 +17,13 @@ std::vector<LocalizerPrediction> LocalizerPredictor::predict(const float* images
   return all;
 }
 
+void LocalizerPredictor::dump_outputs(TensorDump& dump, int count) const {
+  const Executor& ex = graph_.executor();
+  const int64_t cells = static_cast<int64_t>(model_.grid_h) * model_.grid_w;
+  dump.append("presence_logit", {1}, ex.read(model_.presence_logit).data(), count);
+  dump.append("location_logits", {cells}, ex.read(model_.location_logits).data(), count);
+  dump.append("class_logits", {cells, 10}, ex.read(model_.class_logits).data(), count);
+  dump.append("boxes", {cells, 4}, ex.read(model_.boxes).data(), count);
+}
+
 }  // namespace locdet::models

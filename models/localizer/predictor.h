@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/tensor_dump.h"
 #include "models/inference.h"
 #include "models/localizer/model.h"
 
@@ -19,6 +20,9 @@ class LocalizerPredictor {
   void load_checkpoint(const std::string& path) { graph_.load_checkpoint(path); }
   // images: count x [H, W] in [0, 1] (count <= batch).
   std::vector<LocalizerPrediction> predict(const float* images, int count);
+  // Appends the raw outputs of the last predict() for its first `count` images: presence_logit
+  // [1], location_logits [cells], class_logits [cells, 10], boxes [cells, 4] per image.
+  void dump_outputs(TensorDump& dump, int count) const;
 
  private:
   LocalizerConfig config_;

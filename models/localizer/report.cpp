@@ -11,7 +11,8 @@
 namespace locdet::models {
 
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const LabeledImages& images,
-                                            int64_t count, int keep, std::vector<SampleResult>* kept) {
+                                            int64_t count, int keep, std::vector<SampleResult>* kept,
+                                            TensorDump* dump) {
   if (count <= 0 || count > images.size()) count = images.size();
   const int height = images.height(), width = images.width();
   LOCDET_CHECK(height == predictor.config().height && width == predictor.config().width, "the images (",
@@ -24,9 +25,14 @@ eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const
     const int n = static_cast<int>(std::min<int64_t>(predictor.batch(), count - first));
     images.read(first, n, &scenes);
     const auto predictions = predictor.predict(scenes.images.data(), n);
+    if (dump) {
+      dump->append("image", {1, height, width}, scenes.images.data(), n);
+      predictor.dump_outputs(*dump, n);
+    }
     for (int b = 0; b < n; ++b) {
       float label[kLocalizerLabelSize];
       scene_label_to_localizer(scenes.labels[b], height, width, label);
+      if (dump) dump->append("label", {kLocalizerLabelSize}, label, 1);
       const float truth[4] = {label[1] - label[3] / 2, label[2] - label[4] / 2, label[1] + label[3] / 2,
                               label[2] + label[4] / 2};
       const LocalizerPrediction& p = predictions[b];
@@ -41,8 +47,10 @@ eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const
 
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
                                             const data::Preset& preset, data::Split split, uint64_t data_seed,
-                                            int64_t count, int keep, std::vector<SampleResult>* kept) {
-  return evaluate_localizer(predictor, *rendered_scenes(bank, preset, split, data_seed), count, keep, kept);
+                                            int64_t count, int keep, std::vector<SampleResult>* kept,
+                                            TensorDump* dump) {
+  return evaluate_localizer(predictor, *rendered_scenes(bank, preset, split, data_seed), count, keep, kept,
+                            dump);
 }
 
 void write_localizer_overlay(const std::string& path, const std::vector<SampleResult>& samples, int height,

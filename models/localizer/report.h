@@ -20,15 +20,19 @@ struct SampleResult {
 };
 
 // Predicts and scores the first `count` of `images` (0: all). The first `keep` images with their
-// predictions land in *kept (overlays).
+// predictions land in *kept (overlays). With `dump`: every image [1, H, W], label [6] (the
+// seed's [p, cx, cy, w, h, class]) and the model's raw outputs (LocalizerPredictor::dump_outputs)
+// are appended to it.
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const LabeledImages& images,
                                             int64_t count, int keep = 0,
-                                            std::vector<SampleResult>* kept = nullptr);
+                                            std::vector<SampleResult>* kept = nullptr,
+                                            TensorDump* dump = nullptr);
 // The same on `count` scenes of `split` rendered with `data_seed`.
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
                                             const data::Preset& preset, data::Split split, uint64_t data_seed,
                                             int64_t count, int keep = 0,
-                                            std::vector<SampleResult>* kept = nullptr);
+                                            std::vector<SampleResult>* kept = nullptr,
+                                            TensorDump* dump = nullptr);
 
 // A grid of scenes: ground truth box in green, prediction in red with "class confidence%"
 // (the class by its name when `class_names` is given).

@@ -3,7 +3,8 @@
 # as in the sanitizer builds, which build only the unit tests.
 set -euo pipefail
 BIN=${LOCDET_BIN_DIR:?set LOCDET_BIN_DIR to the build bin/ folder}
-export LOCDET_MNIST_DIR=${LOCDET_MNIST_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/data/mnist}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export LOCDET_MNIST_DIR=${LOCDET_MNIST_DIR:-$ROOT/data/mnist}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/locdet_cli.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -22,6 +23,36 @@ need_mnist() {
     echo "SKIP: no MNIST in $LOCDET_MNIST_DIR (run tools/bootstrap.sh)"
     exit 77
   fi
+}
+
+# need_python MODULE...: sets PY to the project's .venv python (or $LOCDET_PYTHON) when it
+# imports every module; skips the test otherwise (tools/bootstrap.sh installs them).
+need_python() {
+  PY=${LOCDET_PYTHON:-$ROOT/.venv/bin/python}
+  local imports
+  imports=$(IFS=,; echo "$*")
+  if ! "$PY" -c "import $imports" 2>/dev/null; then
+    echo "SKIP: $PY cannot import $* (run tools/bootstrap.sh)"
+    exit 77
+  fi
+}
+
+# signal_when SIGNAL FILE REGEX -- command...: runs the command in the background (output to
+# $WORK/stdout, $WORK/stderr), waits until FILE has a line matching REGEX (grep -E) or the
+# command ends, sends it SIGNAL and sets rc to its exit status.
+signal_when() {
+  local signal=$1 file=$2 pattern=$3
+  shift 4
+  "$@" >"$WORK/stdout" 2>"$WORK/stderr" &
+  local pid=$!
+  for _ in $(seq 1 1500); do
+    if [ -f "$file" ] && grep -qE -- "$pattern" "$file"; then break; fi
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.02
+  done
+  kill "-$signal" "$pid" 2>/dev/null || true
+  rc=0
+  wait "$pid" 2>/dev/null || rc=$?
 }
 
 # expect_failure NAME EXIT_CODE "stderr fragment" [more fragments...] -- command...

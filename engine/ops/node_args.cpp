@@ -1,4 +1,4 @@
-#include "engine/backends/node_args.h"
+#include "engine/ops/node_args.h"
 
 #include "kernels/base/error.h"
 
@@ -16,8 +16,8 @@ int as_int(int64_t v) {
 }  // namespace
 
 Conv2dDims conv_dims(const Graph& g, const Node& n) {
-  const Shape& x = n.op == Op::kConv2d ? shape_of(g, n.inputs[0]) : n.attrs.shape;
-  const Shape& w = n.op == Op::kConv2dBackwardFilter ? shape_of(g, n.outputs[0]) : shape_of(g, n.inputs[1]);
+  const Shape& x = n.op == &ops::conv2d ? shape_of(g, n.inputs[0]) : n.attrs.shape;
+  const Shape& w = n.op == &ops::conv2d_backward_filter ? shape_of(g, n.outputs[0]) : shape_of(g, n.inputs[1]);
   Conv2dDims d;
   d.n = as_int(x[0]), d.c = as_int(x[1]), d.h = as_int(x[2]), d.w = as_int(x[3]);
   d.k = as_int(w[0]), d.r = as_int(w[2]), d.s = as_int(w[3]);
@@ -32,19 +32,19 @@ BatchNormDims batchnorm_dims(const Graph& g, const Node& n) {
 }
 
 Pool2dDims pool_dims(const Graph& g, const Node& n) {
-  const Shape& x = n.op == Op::kMaxPool2d ? shape_of(g, n.inputs[0]) : n.attrs.shape;
+  const Shape& x = n.op == &ops::maxpool2d ? shape_of(g, n.inputs[0]) : n.attrs.shape;
   return {as_int(x[0]), as_int(x[1]), as_int(x[2]), as_int(x[3]), n.attrs.kernel, n.attrs.stride, 0};
 }
 
 BatchNormDims global_pool_dims(const Graph& g, const Node& n) {
-  const Shape& x = n.op == Op::kGlobalAvgPool ? shape_of(g, n.inputs[0]) : shape_of(g, n.outputs[0]);
+  const Shape& x = n.op == &ops::global_avgpool ? shape_of(g, n.inputs[0]) : shape_of(g, n.outputs[0]);
   return {as_int(x[0]), as_int(x[1]), as_int(x[2] * x[3])};
 }
 
 LinearDims linear_dims(const Graph& g, const Node& n) {
   const Shape &x = shape_of(g, n.inputs[0]), &w = shape_of(g, n.inputs[1]);
   LinearDims d{as_int(x[0]), as_int(x[1]), as_int(w[0])};
-  if (n.op == Op::kLinearBackward) {
+  if (n.op == &ops::linear_backward) {
     // attrs.kernel == 1: the backward also computes dx, which is then its last output.
     const bool has_dx = n.attrs.kernel == 1;
     const int extra = static_cast<int>(n.outputs.size()) - 1 - (has_dx ? 1 : 0);
@@ -59,24 +59,11 @@ RowsDims softmax_dims(const Graph& g, const Node& n) {
   return {as_int(logits[0]), as_int(logits[1])};
 }
 
-BinaryKind binary_kind(Op op) {
-  switch (op) {
-    case Op::kAdd:
-      return BinaryKind::kAdd;
-    case Op::kSub:
-      return BinaryKind::kSub;
-    case Op::kMul:
-      return BinaryKind::kMul;
-    default:
-      fail("binary_kind: op ", op_name(op), " is not a binary op");
-  }
-}
-
-const std::function<void(const CustomCall&)>& custom_launch(const Node& n, Device device) {
-  const auto& launch = device == Device::kCuda ? n.custom->cuda : n.custom->cpu;
-  LOCDET_CHECK(launch, n.op == Op::kInput ? "input '" : "custom op '", n.name, "' (", n.custom->name,
-               ") has no ", device_name(device), " implementation");
-  return launch;
+BinaryKind binary_kind(const Node& n) {
+  if (n.op == &ops::add) return BinaryKind::kAdd;
+  if (n.op == &ops::sub) return BinaryKind::kSub;
+  if (n.op == &ops::mul) return BinaryKind::kMul;
+  fail("binary_kind: op ", op_name(n), " is not a binary op");
 }
 
 Index4 broadcast_index(const Shape& out, const Shape& a, const Shape& b) {

@@ -4,9 +4,9 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 
 #include "engine/graph.h"
+#include "engine/ops/ops.h"
 #include "kernels/common/index4.h"
 #include "kernels/common/op_params.h"
 
@@ -37,11 +37,7 @@ struct RowsDims {
 };
 RowsDims softmax_dims(const Graph& g, const Node& n);
 
-BinaryKind binary_kind(Op op);  // Add, Sub, Mul
-
-// The callback a backend on `device` runs for a Custom node or an Input with a source; fails
-// naming the node and the op when that op has no launch for the device.
-const std::function<void(const CustomCall&)>& custom_launch(const Node& n, Device device);
+BinaryKind binary_kind(const Node& n);  // add, sub, mul
 
 // numpy broadcast of a and b to `out` as 4-d strides (0 along a broadcast dim).
 Index4 broadcast_index(const Shape& out, const Shape& a, const Shape& b);
@@ -57,7 +53,7 @@ void slab_dims(const Shape& s, int axis, int64_t* outer, int64_t* inner);
 // One strided copy behind Concat, Slice and SliceBackward: `len` rows of `inner` elements
 // from src (rows src_start.. of src_len per outer step) to dst (rows dst_start.. of dst_len).
 struct SlabCopy {
-  int src = -1, dst = -1;  // tensor ids
+  int input = 0;  // the node's input to copy from (to output 0)
   int64_t outer = 1, inner = 1, src_len = 0, src_start = 0, dst_len = 0, dst_start = 0, len = 0;
 };
 // Calls fn(const SlabCopy&) for each copy the node makes (SliceBackward's zero fill of the
@@ -66,39 +62,29 @@ template <class Fn>
 void for_each_slab(const Graph& g, const Node& n, Fn&& fn) {
   const auto shape = [&](int t) -> const Shape& { return g.tensors()[t].shape; };
   const Attrs& a = n.attrs;
+  const Shape& out = shape(n.outputs[0]);
   SlabCopy c;
-  switch (n.op) {
-    case Op::kConcat: {
-      c.dst = n.outputs[0];
-      slab_dims(shape(c.dst), a.axis, &c.outer, &c.inner);
-      c.dst_len = shape(c.dst)[a.axis];
-      for (int t : n.inputs) {
-        c.src = t;
-        c.src_len = c.len = shape(t)[a.axis];
-        c.src_start = 0;
-        fn(static_cast<const SlabCopy&>(c));
-        c.dst_start += c.len;
-      }
-      return;
+  if (n.op == &ops::concat) {
+    slab_dims(out, a.axis, &c.outer, &c.inner);
+    c.dst_len = out[a.axis];
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      c.input = static_cast<int>(k);
+      c.src_len = c.len = shape(n.inputs[k])[a.axis];
+      fn(static_cast<const SlabCopy&>(c));
+      c.dst_start += c.len;
     }
-    case Op::kSlice:
-      c.src = n.inputs[0];
-      c.dst = n.outputs[0];
-      slab_dims(shape(c.src), a.axis, &c.outer, &c.inner);
-      c.src_len = shape(c.src)[a.axis];
-      c.src_start = a.start;
-      c.dst_len = c.len = a.length;
-      return fn(static_cast<const SlabCopy&>(c));
-    case Op::kSliceBackward:
-      c.src = n.inputs[0];
-      c.dst = n.outputs[0];
-      slab_dims(shape(c.dst), a.axis, &c.outer, &c.inner);
-      c.src_len = c.len = a.length;
-      c.dst_len = shape(c.dst)[a.axis];
-      c.dst_start = a.start;
-      return fn(static_cast<const SlabCopy&>(c));
-    default:
-      return;
+  } else if (n.op == &ops::slice) {  // [start, start + length) of the input
+    slab_dims(shape(n.inputs[0]), a.axis, &c.outer, &c.inner);
+    c.src_len = shape(n.inputs[0])[a.axis];
+    c.src_start = a.start;
+    c.dst_len = c.len = a.length;
+    fn(static_cast<const SlabCopy&>(c));
+  } else if (n.op == &ops::slice_backward) {  // the gradient lands at [start, start + length)
+    slab_dims(out, a.axis, &c.outer, &c.inner);
+    c.src_len = c.len = a.length;
+    c.dst_len = out[a.axis];
+    c.dst_start = a.start;
+    fn(static_cast<const SlabCopy&>(c));
   }
 }
 
