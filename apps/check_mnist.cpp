@@ -3,18 +3,22 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "apps/cli.h"
 #include "kernels/base/error.h"
 #include "kernels/base/openmp_defaults.h"
 #include "models/digits/mnist.h"
 
 int main(int argc, char** argv) {
   locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
-  CLI::App app{"Verify the MNIST IDX files and print a summary"};
-  std::string dir = locdet::data::default_mnist_dir();
-  app.add_option("--mnist", dir,
-                 "folder holding the four IDX files (default: $LOCDET_MNIST_DIR or data/mnist)");
-  CLI11_PARSE(app, argc, argv);
+  CLI::App app{"Verify the MNIST IDX files and print a summary", "check_mnist"};
+  std::string flag;
+  app.add_option(
+      "--mnist", flag,
+      "folder holding the four IDX files (default: $LOCDET_MNIST_DIR, else data/mnist of the source "
+      "tree this program was built in, else ./data/mnist)");
+  if (const int code = locdet::apps::parse_command_line(app, argc, argv); code >= 0) return code;
   try {
+    const std::string dir = locdet::data::find_mnist_dir(flag);
     const locdet::data::Mnist mnist = locdet::data::load_mnist(dir);
     std::printf("MNIST verified in %s\n", dir.c_str());
     for (const auto* split : {&mnist.train, &mnist.test}) {

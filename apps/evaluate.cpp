@@ -5,6 +5,7 @@
 // confusion matrix).
 //   evaluate --checkpoint runs/loc/checkpoint.safetensors --split test [--count N] [--json OUT]
 //   evaluate --checkpoint runs/det/checkpoint.safetensors --data datasets/mine [--split test]
+//            [--overlay first.png] [--mistakes mistakes.png]
 // --dump FILE.safetensors also writes the scenes, their labels and the model's raw outputs
 // (metadata: task, run, split, report), e.g. for tools/check_onnx.py.
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 #include <functional>
 #include <memory>
 
+#include "apps/cli.h"
 #include "engine/tensor_dump.h"
 #include "kernels/base/atomic_file.h"
 #include "kernels/base/device.h"
@@ -68,8 +70,8 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e,
   std::printf("images %lld\n", static_cast<long long>(e.images));
   std::printf("AP@[.5:.95] %.4f  AP50 %.4f  AP75 %.4f  AR@100 %.4f\n", r.map, r.map50, r.map75, r.ar100);
   if (e.grid_performance >= 0)
-    std::printf("2x3 grid (first seed): accuracy %.4f  mean IoU %.4f  performance %.4f\n", e.grid_accuracy,
-                e.grid_mean_iou, e.grid_performance);
+    std::printf("2x3 grid (the INF265 metric): accuracy %.4f  mean IoU %.4f  performance %.4f\n",
+                e.grid_accuracy, e.grid_mean_iou, e.grid_performance);
   std::printf("\n%-12s %9s %9s\n", "class", "AP", "AR@100");
   for (size_t c = 0; c < names.size(); ++c)
     std::printf("%-12s %9.4f %9.4f\n", names[c].c_str(), r.per_class_ap[c], r.per_class_ar100[c]);
@@ -87,92 +89,115 @@ void print_detection_report(const locdet::models::DetectionEvaluation& e,
   }
 }
 
-// --dump: the dump with what it needs to be read on its own (the model, the split, our report).
-void write_dump(locdet::TensorDump& dump, const std::string& path, const std::string& task,
-                const nlohmann::json& run, const std::string& checkpoint, const std::string& split,
-                const nlohmann::json& report) {
-  dump.write(path, {{"locdet.task", task},
-                    {"locdet.run", run.dump()},
-                    {"locdet.checkpoint", checkpoint},
-                    {"locdet.split", split},
-                    {"locdet.report", report.dump()}});
-  std::printf("wrote %s (%lld scenes)\n", path.c_str(), static_cast<long long>(dump.rows("image")));
-}
+// What evaluate writes besides its printed report: --json, the first images of the split
+// (--overlay: what train_gpu's overlays/test.png shows for the test split), the first ones it
+// got wrong (--mistakes), and --dump.
+struct Outputs {
+  std::string json, first, mistakes, dump;
+  static constexpr int kScenes = 48;
+  locdet::models::OverlayPick pick() const {
+    return {first.empty() ? 0 : kScenes, mistakes.empty() ? 0 : kScenes};
+  }
+};
 
+// What to score and write: the checkpoint, the images (the run's own split, or
+// `source`'s; `bank` loads the digit bank when scenes are rendered) and the outputs.
 struct Request {
-  std::string checkpoint, split_name = "test", json_out, overlay, dump_out;
+  std::string checkpoint, split_name = "test";
   int64_t count = 0;
+  Outputs out;
   locdet::Device device = locdet::Device::kCpu;
   locdet::models::EvaluationSource source;
   std::function<const locdet::data::DigitBank&()> bank;
 };
 
-// Writes the JSON report with what was scored.
-void write_json(const Request& q, nlohmann::json j, const locdet::models::LabeledImages& images) {
-  j["split"] = q.split_name;
-  j["checkpoint"] = q.checkpoint;
-  j["images_scored"] = images.describe();
-  locdet::write_file_atomic(q.json_out, j.dump(2) + "\n");
-  std::printf("wrote %s\n", q.json_out.c_str());
+// The --json keys that say what was scored: the run's data (its preset, or its dataset) and the
+// images.
+nlohmann::json scored(const locdet::models::RunSchedule& run, const locdet::models::LabeledImages& images) {
+  return {{run.on_files() ? "data" : "preset", run.data_name()}, {"images_scored", images.describe()}};
+}
+
+// Writes what `q.out` asks for: --json (`report` with the keys of `about`), the overlays
+// (draw(path, samples) draws one) and --dump.
+template <class Sample, class DrawFn>
+void write_outputs(const Request& q, const std::string& task, const nlohmann::json& run,
+                   const nlohmann::json& report, const nlohmann::json& about,
+                   const std::vector<Sample>& first, const std::vector<Sample>& mistakes, DrawFn&& draw,
+                   locdet::TensorDump& dump) {
+  const Outputs& out = q.out;
+  if (!out.json.empty()) {
+    nlohmann::json j = report;
+    j.update(about);
+    j["task"] = task;
+    j["split"] = q.split_name;
+    j["checkpoint"] = q.checkpoint;
+    locdet::write_file_atomic(out.json, j.dump(2) + "\n");
+    std::printf("wrote %s\n", out.json.c_str());
+  }
+  if (!out.first.empty()) {
+    draw(out.first, first);
+    std::printf("wrote %s (the first %zu images)\n", out.first.c_str(), first.size());
+  }
+  if (!out.mistakes.empty()) {
+    draw(out.mistakes, mistakes);
+    std::printf("wrote %s (the first %zu images with a mistake)\n", out.mistakes.c_str(), mistakes.size());
+  }
+  if (!out.dump.empty()) {
+    dump.write(out.dump, {{"locdet.task", task},
+                          {"locdet.run", run.dump()},
+                          {"locdet.checkpoint", q.checkpoint},
+                          {"locdet.split", q.split_name},
+                          {"locdet.report", report.dump()}});
+    std::printf("wrote %s (%lld scenes)\n", out.dump.c_str(), static_cast<long long>(dump.rows("image")));
+  }
 }
 
 int evaluate_detector(const Request& q) {
-  const locdet::models::DetectorRun run = locdet::models::read_detector_run(q.checkpoint);
-  const auto images =
-      locdet::models::evaluation_images(run, run.model.names(), run.model.classes, q.source, q.bank);
-  locdet::models::DetectorPredictor predictor(run.model, 250, q.device);
+  namespace models = locdet::models;
+  const models::DetectorRun run = models::read_detector_run(q.checkpoint);
+  const auto images = models::evaluation_images(run, run.model.names(), run.model.classes, q.source, q.bank);
+  models::DetectorPredictor predictor(run.model, 250, q.device);
   predictor.load_checkpoint(q.checkpoint);
-  std::vector<locdet::models::DetectionSample> samples;
+  std::vector<models::DetectionSample> first, mistakes;
   locdet::TensorDump dump;
-  const auto report =
-      locdet::models::evaluate_detector(predictor, *images, q.count, q.overlay.empty() ? 0 : 48, &samples,
-                                        q.dump_out.empty() ? nullptr : &dump);
+  const auto report = models::evaluate_detector(predictor, *images, q.count, q.out.pick(), &first, &mistakes,
+                                                q.out.dump.empty() ? nullptr : &dump);
   std::printf("checkpoint %s | %s | detector %s width %d\n", q.checkpoint.c_str(), images->describe().c_str(),
               run.model.backbone.kind.c_str(), run.model.backbone.width);
   print_detection_report(report, run.model.names());
-  if (!q.json_out.empty()) {
-    nlohmann::json j = report.to_json();
-    j["task"] = "detect";
-    j[run.on_files() ? "data" : "preset"] = run.data_name();
-    j["classes"] = run.model.classes;
-    j["class_names"] = run.model.names();
-    write_json(q, j, *images);
-  }
-  if (!q.overlay.empty()) {
-    locdet::models::write_detector_overlay(q.overlay, samples, run.model.height, run.model.width, 0.3f, 8, 3,
-                                           run.model.names());
-    std::printf("wrote %s\n", q.overlay.c_str());
-  }
-  if (!q.dump_out.empty())
-    write_dump(dump, q.dump_out, "detect", run.to_json(), q.checkpoint, q.split_name, report.to_json());
+  nlohmann::json about = scored(run, *images);
+  about["classes"] = run.model.classes;
+  about["class_names"] = run.model.names();
+  write_outputs(
+      q, "detect", run.to_json(), report.to_json(), about, first, mistakes,
+      [&](const std::string& path, const std::vector<models::DetectionSample>& samples) {
+        models::write_detector_overlay(path, samples, run.model.height, run.model.width,
+                                       models::kOverlayMinScore, 8, 4, run.model.label_names());
+      },
+      dump);
   return 0;
 }
 
 int evaluate_localizer(const Request& q) {
-  const locdet::models::LocalizerRun run = locdet::models::read_localizer_run(q.checkpoint);
-  const auto images = locdet::models::evaluation_images(run, run.model.class_names, {}, q.source, q.bank);
-  locdet::models::LocalizerPredictor predictor(run.model, 250, q.device);
+  namespace models = locdet::models;
+  const models::LocalizerRun run = models::read_localizer_run(q.checkpoint);
+  const auto images = models::evaluation_images(run, run.model.class_names, {}, q.source, q.bank);
+  models::LocalizerPredictor predictor(run.model, 250, q.device);
   predictor.load_checkpoint(q.checkpoint);
-  std::vector<locdet::models::SampleResult> samples;
+  std::vector<models::SampleResult> first, mistakes;
   locdet::TensorDump dump;
-  const auto report =
-      locdet::models::evaluate_localizer(predictor, *images, q.count, q.overlay.empty() ? 0 : 48, &samples,
-                                         q.dump_out.empty() ? nullptr : &dump);
+  const auto report = models::evaluate_localizer(predictor, *images, q.count, q.out.pick(), &first, &mistakes,
+                                                 q.out.dump.empty() ? nullptr : &dump);
   std::printf("checkpoint %s | %s | model %s width %d\n", q.checkpoint.c_str(), images->describe().c_str(),
               run.model.backbone.kind.c_str(), run.model.backbone.width);
   print_report(report);
-  if (!q.json_out.empty()) {
-    nlohmann::json j = report.to_json();
-    j[run.on_files() ? "data" : "preset"] = run.data_name();
-    write_json(q, j, *images);
-  }
-  if (!q.overlay.empty()) {
-    locdet::models::write_localizer_overlay(q.overlay, samples, run.model.height, run.model.width, 8, 3,
-                                            run.model.class_names);
-    std::printf("wrote %s\n", q.overlay.c_str());
-  }
-  if (!q.dump_out.empty())
-    write_dump(dump, q.dump_out, "localize", run.to_json(), q.checkpoint, q.split_name, report.to_json());
+  write_outputs(
+      q, "localize", run.to_json(), report.to_json(), scored(run, *images), first, mistakes,
+      [&](const std::string& path, const std::vector<models::SampleResult>& samples) {
+        models::write_localizer_overlay(path, samples, run.model.height, run.model.width, 8, 3,
+                                        run.model.class_names);
+      },
+      dump);
   return 0;
 }
 
@@ -180,9 +205,10 @@ int evaluate_localizer(const Request& q) {
 
 int main(int argc, char** argv) {
   locdet::apply_openmp_defaults(argv);  // may re-execute once: kernels/base/openmp_defaults.h
-  CLI::App app{"Evaluate a trained localizer or detector on a split of its data, or on a dataset folder"};
+  CLI::App app{"Evaluate a trained localizer or detector on a split of its data, or on a dataset folder",
+               "evaluate"};
   Request q;
-  std::string device_name, mnist = locdet::data::default_mnist_dir();
+  std::string device_name, mnist;
   app.add_option("--checkpoint", q.checkpoint, "checkpoint written by train_gpu")->required();
   app.add_option("--split", q.split_name, "train | val | test")->capture_default_str();
   app.add_option("--count", q.count, "number of images (default: the whole split)");
@@ -193,28 +219,33 @@ int main(int argc, char** argv) {
   app.add_option("--data-format", q.source.data_format, "with --data: coco | yolo | csv (default: detected)");
   app.add_option("--preset", q.source.preset, "score on this preset's rendered --split instead");
   app.add_option("--preset-file", q.source.preset_file, "JSON file with user presets");
-  app.add_option("--json", q.json_out, "also write the report as JSON to this file");
-  app.add_option("--overlay", q.overlay, "also draw the first 48 images with boxes to this PNG");
-  app.add_option("--dump", q.dump_out,
+  app.add_option("--json", q.out.json, "also write the report as JSON to this file");
+  app.add_option("--overlay", q.out.first,
+                 "also draw the first 48 images with truth and prediction to this PNG (for the test split: "
+                 "what train_gpu's overlays/test.png shows)");
+  app.add_option("--mistakes", q.out.mistakes,
+                 "also draw the first 48 images the model got wrong to this PNG");
+  app.add_option("--dump", q.out.dump,
                  "also write the images, their labels and the model's raw outputs to this safetensors file "
                  "(for comparing another runtime: tools/check_onnx.py)");
   app.add_option("--device", device_name, "cuda | cpu (default: cuda when a GPU is present)");
-  app.add_option("--mnist", mnist, "MNIST folder")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--mnist", mnist,
+                 "MNIST folder (default: $LOCDET_MNIST_DIR, else data/mnist of the source tree this program "
+                 "was built in, else ./data/mnist)");
+  if (const int code = locdet::apps::parse_command_line(app, argc, argv); code >= 0) return code;
   try {
     LOCDET_CHECK(q.count >= 0, "--count must be >= 0, got ", q.count);
     q.source.split = locdet::data::parse_split(q.split_name);
-    q.device = device_name.empty() ? (locdet::cuda_available() ? locdet::Device::kCuda : locdet::Device::kCpu)
-                                   : locdet::parse_device(device_name);
+    const std::string task = locdet::models::read_checkpoint_task(q.checkpoint);
+    q.device = locdet::choose_device(device_name, "evaluate");
     std::unique_ptr<locdet::data::DigitBank> bank;  // loaded only when scenes are scored
     q.bank = [&]() -> const locdet::data::DigitBank& {
       if (!bank)
-        bank = std::make_unique<locdet::data::DigitBank>(
-            locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(mnist)));
+        bank = std::make_unique<locdet::data::DigitBank>(locdet::data::DigitBank::from_mnist(
+            locdet::data::load_mnist(locdet::data::find_mnist_dir(mnist))));
       return *bank;
     };
-    return locdet::models::read_checkpoint_task(q.checkpoint) == "detect" ? evaluate_detector(q)
-                                                                          : evaluate_localizer(q);
+    return task == "detect" ? evaluate_detector(q) : evaluate_localizer(q);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "evaluate: error: %s\n", e.what());
     return 1;

@@ -32,6 +32,22 @@ add_library(locdet::engine_deps ALIAS locdet_engine_deps)
 target_include_directories(locdet_engine_deps SYSTEM INTERFACE ${STB_INCLUDE_DIR})
 target_link_libraries(locdet_engine_deps INTERFACE nlohmann_json::nlohmann_json)
 
+if(LOCDET_ONEDNN)
+  # oneDNN 2.x from Debian (libdnnl-dev). Not find_package(dnnl): Debian's package config
+  # requires the OpenCL headers for the GPU runtime we do not use.
+  find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp)
+  find_library(DNNL_LIBRARY dnnl)
+  if(NOT DNNL_INCLUDE_DIR OR NOT DNNL_LIBRARY)
+    message(FATAL_ERROR "oneDNN not found: install libdnnl-dev (tools/bootstrap.sh does), or configure with "
+                        "-DLOCDET_ONEDNN=OFF to run CPU convolutions on the im2col reference only")
+  endif()
+  message(STATUS "oneDNN: ${DNNL_LIBRARY}")
+  add_library(locdet_onednn INTERFACE)
+  add_library(locdet::onednn ALIAS locdet_onednn)
+  target_include_directories(locdet_onednn SYSTEM INTERFACE ${DNNL_INCLUDE_DIR})
+  target_link_libraries(locdet_onednn INTERFACE ${DNNL_LIBRARY})
+endif()
+
 if(LOCDET_CUDA)
   find_package(CUDAToolkit REQUIRED)
   # cuDNN ships with the CUDA install here; on GPU hosts it may come from a Python wheel
@@ -55,3 +71,8 @@ if(LOCDET_CUDA)
 endif()
 
 find_package(GTest REQUIRED)
+
+if(LOCDET_CUDA_EMULATION)
+  # Fibers for the threads of an emulated CUDA block (kernels/cuda/emu/scheduler.cpp).
+  find_package(Boost 1.74 REQUIRED COMPONENTS context)
+endif()

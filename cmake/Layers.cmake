@@ -45,3 +45,8 @@ function(locdet_layer name)
   target_link_libraries(${name} PUBLIC ${L_LINKS})
   locdet_set_warnings(${name})
 endfunction()
+
+# locdet_cuda_as_cxx(file.cu ...): in the CUDA emulation, .cu sources are C++ for the host compiler.
+function(locdet_cuda_as_cxx)
+  set_source_files_properties(${ARGN} PROPERTIES LANGUAGE CXX COMPILE_OPTIONS "-x;c++")
+endfunction()

@@ -10,8 +10,9 @@
 //             An empty `run` means the device has no kernel for the op; the executor refuses
 //             the graph at plan time, before anything runs.
 //
-// The engine's ops are in engine/ops/ (engine_ops() lists them); models add their own in
-// models/ops/ the same way. tests/test_op_table.cpp walks every op on every backend.
+// The engine's ops are in engine/ops/ (engine_ops() lists them); models add their own the same
+// way (models/model_ops.h lists them: cell ops, box losses, scene feed, detector ops).
+// tests/test_op_table.cpp walks every op on every backend.
 #pragma once
 
 #include <any>
@@ -86,6 +87,9 @@ struct PlanCall {
 struct PlannedNode {
   int64_t workspace_bytes = 0;
   std::shared_ptr<void> state;  // handed to run() as KernelCall::state
+  // Which implementation plan() chose, when an op has several ("oneDNN", "reference"): the
+  // executor's mode and the op profile name it.
+  std::string implementation;
 };
 
 struct DeviceKernel {
@@ -122,7 +126,7 @@ struct OpDef {
 
   const DeviceKernel& on(Device device) const { return device == Device::kCuda ? cuda : cpu; }
 
-  // Builder-style set-up for the definitions in engine/ops and models/ops.
+  // Builder-style set-up for the definitions in engine/ops and models/.
   OpDef& with_shape(ShapeFn f) { return shape = f, *this; }
   OpDef& with_backward(BackwardFn f) { return backward = f, *this; }
   OpDef& with_inplace(int input) { return inplace = input, *this; }

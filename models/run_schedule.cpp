@@ -52,6 +52,8 @@ void RunSchedule::schedule_to_json(nlohmann::json& j) const {
   j["seed"] = seed;
   j["data_seed"] = data_seed;
   j["val_count"] = val_count;
+  j["test_count"] = test_count;
+  if (!init_from.empty()) j["init_from"] = init_from;
   j["patience"] = patience;
 }
 
@@ -70,6 +72,9 @@ void RunSchedule::schedule_from_json(const nlohmann::json& j) {
   seed = j.at("seed").get<uint64_t>();
   data_seed = j.at("data_seed").get<uint64_t>();
   val_count = j.at("val_count").get<int64_t>();
+  // Runs written before these keys existed tested on the whole split and started from scratch.
+  test_count = j.value("test_count", int64_t{0});
+  init_from = j.value("init_from", std::string());
   patience = j.value("patience", 0);  // runs from before --patience existed: off
 }
 
@@ -79,6 +84,7 @@ void RunSchedule::validate_schedule() const {
   LOCDET_CHECK(lr > 0 && std::isfinite(lr), "--lr must be > 0, got ", lr);
   LOCDET_CHECK(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
   LOCDET_CHECK(val_count >= 0, "--val-count must be >= 0, got ", val_count);
+  LOCDET_CHECK(test_count >= 0, "--test-count must be >= 0, got ", test_count);
   LOCDET_CHECK(patience >= 0, "--patience must be >= 0 (0: off), got ", patience);
   if (on_files()) data.validate();
 }

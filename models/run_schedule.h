@@ -26,6 +26,8 @@ struct RunSchedule {
   uint64_t data_seed = 0;  // the fixed validation/test scenes (make_dataset's default seed); a
                            // dataset's held-out validation images
   int64_t val_count = 0;   // 0: the whole validation split
+  int64_t test_count = 0;  // scenes of the final test (0: the whole test split)
+  std::string init_from;   // the checkpoint whose weights the run started from (--init-from)
   int patience = 0;        // > 0: stop when the validation score has not improved for this many epochs
 
   bool on_files() const { return !data.empty(); }

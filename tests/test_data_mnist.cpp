@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -144,6 +145,40 @@ TEST_F(MnistFiles, MissingFolderAndFilesAreNamed) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("train-images-idx3-ubyte"), std::string::npos) << e.what();
+  }
+}
+
+// Without --mnist: $LOCDET_MNIST_DIR alone when set; else data/mnist of the tree the program
+// was built in (from the executable's path), then under the current folder.
+TEST_F(MnistFiles, DefaultFolderIsFoundFromTheExecutableAndTheErrorSaysWhereItLooked) {
+  const char* saved = std::getenv("LOCDET_MNIST_DIR");
+  const std::string restore = saved ? saved : "";
+  ::unsetenv("LOCDET_MNIST_DIR");
+  const fs::path exe = fs::read_symlink("/proc/self/exe");
+  const std::vector<std::string> dirs = default_mnist_dirs();
+  ASSERT_EQ(dirs.size(), 2u);
+  EXPECT_EQ(dirs[0], (exe.parent_path() / "../../data/mnist").lexically_normal().string());
+  EXPECT_EQ(dirs[1], (fs::current_path() / "data/mnist").string());
+  EXPECT_EQ(find_mnist_dir("my/mnist"), "my/mnist") << "--mnist wins";
+
+  ::setenv("LOCDET_MNIST_DIR", (dir_ / "nope").c_str(), 1);
+  EXPECT_EQ(default_mnist_dirs(), std::vector<std::string>{(dir_ / "nope").string()});
+  try {
+    find_mnist_dir("");
+    FAIL() << "a missing folder must be reported";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("looked in '" + (dir_ / "nope").string() + "', from $LOCDET_MNIST_DIR"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("tools/bootstrap.sh"), std::string::npos) << what;
+  }
+  ::setenv("LOCDET_MNIST_DIR", dir_.c_str(), 1);
+  EXPECT_EQ(find_mnist_dir(""), dir_.string());
+  if (saved) {
+    ::setenv("LOCDET_MNIST_DIR", restore.c_str(), 1);
+  } else {
+    ::unsetenv("LOCDET_MNIST_DIR");
   }
 }
 

@@ -56,5 +56,29 @@ TEST_F(RunDirTest, NewRunRefusesAnExistingOneAndResumeNeedsACheckpoint) {
   EXPECT_EQ(lines, 3);
 }
 
+TEST_F(RunDirTest, ANewRunCreatesItsFolderOnlyWithItsFirstFile) {
+  const fs::path run = root_ / "parent" / "run";
+  {
+    RunDir dir(run.string(), false);  // a run that then fails to start
+  }
+  EXPECT_FALSE(fs::exists(root_ / "parent")) << "nothing is created before the first write";
+  RunDir dir(run.string(), false);
+  dir.write_json("config.json", {{"task", "localize"}});
+  EXPECT_TRUE(fs::is_regular_file(run / "config.json"));
+  EXPECT_TRUE(fs::is_directory(run / "overlays"));
+}
+
+TEST_F(RunDirTest, AnOutputThatCannotBeCreatedIsRefusedAtOnce) {
+  fs::create_directories(root_);
+  std::ofstream(root_ / "a_file") << "keep me";
+  try {
+    RunDir dir((root_ / "a_file" / "run").string(), false);
+    FAIL() << "a run under a regular file must be refused before training";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("Not a directory"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::is_regular_file(root_ / "a_file"));
+}
+
 }  // namespace
 }  // namespace locdet

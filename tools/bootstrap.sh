@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 log() { printf '[bootstrap] %s\n' "$*"; }
 
 # --- 1. Debian packages ------------------------------------------------------------------
-apt_packages=(cmake ninja-build g++ ccache zlib1g-dev libopenblas-dev libcli11-dev nlohmann-json3-dev
-              libstb-dev libgtest-dev libomp-dev clang libclang-rt-14-dev python3-venv)
+apt_packages=(cmake ninja-build g++ ccache zlib1g-dev libopenblas-dev libdnnl-dev libcli11-dev nlohmann-json3-dev
+              libstb-dev libgtest-dev libomp-dev clang libclang-rt-14-dev python3-venv libboost-context-dev)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

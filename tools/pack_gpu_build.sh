@@ -33,7 +33,7 @@ tools/bootstrap.sh >/dev/null
 mnist=${LOCDET_MNIST_DIR:-$root/data/mnist}
 export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=1
 command -v nvcc >/dev/null 2>&1 || export PATH="$PATH:/usr/local/cuda/bin"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOCDET_CUDA=ON -DLOCDET_STATIC_DEPS=ON \
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOCDET_CUDA=ON -DLOCDET_ONEDNN=OFF -DLOCDET_STATIC_DEPS=ON \
   -DCMAKE_CUDA_ARCHITECTURES="90-real;90-virtual" >/dev/null
 cmake --build "$build" -j "$(nproc)" --target "${binaries[@]}"
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Plots a run folder: loss, accuracy / IoU (or mAP) curves and the confusion matrix.
+"""Plots a run folder: loss (with each loss term), accuracy / IoU (or mAP) curves and the
+confusion matrix, each titled with the run's name.
 
     .venv/bin/python tools/plot_run.py runs/NAME [--out runs/NAME/plots]
 
@@ -37,44 +38,63 @@ def series(records, kind, key):
     return [p[0] for p in points], [p[1] for p in points]
 
 
-def plot_curves(records, out):
-    written = []
-    panels = [("loss", ["loss"]), ("accuracy", ["accuracy", "presence_accuracy"]), ("iou", ["mean_iou"]),
-              ("map", ["map", "map50", "map75"])]
-    for name, keys in panels:
-        fig, ax = plt.subplots(figsize=(6, 4))
+# Panels: (file name, title, y-axis label, keys). The loss panel also takes every "*_loss" key a
+# task logs (localizer: presence, location, class, box; detector: class, box).
+PANELS = [
+    ("loss", "training loss", "loss (per batch)", ["loss"]),
+    ("accuracy", "accuracy", "fraction of images", ["accuracy", "presence_accuracy"]),
+    ("iou", "mean IoU", "mean IoU with the true box", ["mean_iou"]),
+    ("map", "COCO-style AP", "average precision", ["map", "map50", "map75"]),
+]
+
+
+def loss_keys(records):
+    parts = sorted({k for r in records for k in r if k.endswith("_loss") and isinstance(r[k], (int, float))})
+    return ["loss"] + parts
+
+
+def curve_figures(records, run_name):
+    """[(file name, figure)] for the panels the records have data for."""
+    figures = []
+    for name, title, ylabel, keys in PANELS:
+        if name == "loss":
+            keys = loss_keys(records)
+        fig, ax = plt.subplots(figsize=(6.5, 4))
         drawn = False
         for kind, style in (("train", "-"), ("val", "o-")):
             for key in keys:
                 x, y = series(records, kind, key)
                 if x:
-                    ax.plot(x, y, style, label=f"{kind} {key}", markersize=3)
+                    ax.plot(x, y, style, label=f"{kind} {key}", markersize=3, linewidth=1.5 if key == "loss" else 1)
                     drawn = True
-        if drawn:
-            ax.set_xlabel("step")
-            ax.set_title(name)
-            ax.grid(alpha=0.3)
-            ax.legend()
-            path = os.path.join(out, f"{name}.png")
-            fig.tight_layout()
-            fig.savefig(path, dpi=120)
-            written.append(path)
-        plt.close(fig)
-    return written
+        if not drawn:
+            plt.close(fig)
+            continue
+        ax.set_xlabel("training step")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{run_name}: {title}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        figures.append((name, fig))
+    return figures
 
 
-def plot_confusion(evaluation, out):
+def confusion_figure(evaluation, run_name):
     matrix = evaluation.get("confusion_matrix")
     if not matrix:
-        return []
+        return None
     # Localization: the 11th label is "no digit"; detection: unmatched boxes ("background").
     extra = "background" if "map" in evaluation else "none"
-    labels = evaluation.get("confusion_labels") or [str(i) for i in range(10)] + [extra][: len(matrix) - 10]
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    digits = evaluation.get("classes") or list(range(len(matrix) - 1))
+    labels = evaluation.get("confusion_labels") or [str(d) for d in digits][: len(matrix) - 1] + [extra]
+    fig, ax = plt.subplots(figsize=(7, 6))
     image = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(image, ax=ax)
-    ax.set_xticks(range(len(labels)), labels)
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=90)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     peak = max(max(row) for row in matrix) or 1
@@ -83,9 +103,27 @@ def plot_confusion(evaluation, out):
             if value:
                 ax.text(j, i, str(value), ha="center", va="center", fontsize=6,
                         color="white" if value > peak / 2 else "black")
-    ax.set_title("confusion matrix")
-    path = os.path.join(out, "confusion_matrix.png")
+    split = evaluation.get("split", "test")
+    ax.set_title(f"{run_name}: confusion matrix ({split} split)")
     fig.tight_layout()
+    return fig
+
+
+def plot_curves(records, out, run_name):
+    written = []
+    for name, fig in curve_figures(records, run_name):
+        path = os.path.join(out, f"{name}.png")
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def plot_confusion(evaluation, out, run_name):
+    fig = confusion_figure(evaluation, run_name)
+    if fig is None:
+        return []
+    path = os.path.join(out, "confusion_matrix.png")
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return [path]
@@ -101,11 +139,12 @@ def main():
         sys.exit(f"plot_run: {metrics} not found; is {args.run} a run folder written by train_gpu?")
     out = args.out or os.path.join(args.run, "plots")
     os.makedirs(out, exist_ok=True)
-    written = plot_curves(load_metrics(metrics), out)
+    run_name = os.path.basename(os.path.normpath(os.path.abspath(args.run)))
+    written = plot_curves(load_metrics(metrics), out, run_name)
     evaluation = os.path.join(args.run, "eval.json")
     if os.path.exists(evaluation):
         with open(evaluation) as f:
-            written += plot_confusion(json.load(f), out)
+            written += plot_confusion(json.load(f), out, run_name)
     for path in written:
         print(path)
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test command: set-up, build (CUDA sources compiled whenever nvcc is found), every
-# test (unit tests + the command-line tests in tests/cli), then the CPU tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer (the same clang build also makes the
-# libFuzzer targets, which then run briefly) and under ThreadSanitizer. CUDA tests skip
-# where no GPU is present; tools/gpu_check.sh runs them (and compute-sanitizer) on a GPU host
-# (docs/GPU_VALIDATION.md).
+# test (unit tests + the command-line tests in tests/cli), then two clang builds in which our
+# CUDA sources run on the CPU through the CUDA emulation (kernels/cuda/emu): the CPU and CUDA
+# tests under AddressSanitizer + UndefinedBehaviorSanitizer (the same build also makes the
+# libFuzzer targets, which then run briefly) and under ThreadSanitizer. The nvcc-built CUDA
+# tests skip where no GPU is present; tools/gpu_check.sh runs them (and compute-sanitizer) on
+# a GPU host (docs/GPU_VALIDATION.md).
 #   tools/test.sh            everything
 #   tools/test.sh --quick    skip the sanitizer builds and the fuzzers
 # LOCDET_FUZZ_SECONDS (default 15) sets each fuzzer's time. Each stage prints its time.
@@ -39,17 +40,20 @@ step "tests (build/)"
 (cd build && ctest --output-on-failure -j "$jobs")
 
 if [ "$quick" = 0 ]; then
-  # One clang build serves ASan + UBSan for the CPU tests and the fuzzers (LOCDET_FUZZ adds
-  # libFuzzer's coverage instrumentation, which the unit tests do not notice): a full build fewer.
-  step "configure + build CPU tests and fuzzers with ASan + UBSan (build-asan/, clang)"
+  # One clang build serves ASan + UBSan for the CPU tests, the emulated CUDA tests and the
+  # fuzzers (LOCDET_FUZZ adds libFuzzer's coverage instrumentation, which the unit tests do not
+  # notice): a full build fewer. The emulation's own checks run here too: the broken demo
+  # kernels must fail (ASan must report the off-by-one store) and every kernel must run.
+  step "configure + build CPU tests, emulated CUDA tests and fuzzers with ASan + UBSan (build-asan/, clang)"
   CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCDET_CUDA=OFF \
-    -DLOCDET_FUZZ=ON
-  cmake --build build-asan -j "$jobs" --target locdet_tests fuzz_idx fuzz_safetensors fuzz_preset_json fuzz_image
+    -DLOCDET_CUDA_EMULATION=ON -DLOCDET_FUZZ=ON
+  cmake --build build-asan -j "$jobs" --target locdet_tests locdet_cuda_tests emu_demo emu_demo_missing_sync \
+    emu_demo_off_by_one fuzz_idx fuzz_safetensors fuzz_preset_json fuzz_image
   step "tests under ASan + UBSan"
   # OpenMP's runtime keeps thread stacks alive at exit, which LeakSanitizer reports; leaks
   # in our code are still caught by the fuzzers, which run single-threaded with leak checks.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest --output-on-failure -j "$jobs" -LE cli)
+     ctest --output-on-failure -j "$jobs" -LE "cli|onednn_isa")
   step "fuzzers (tools/fuzz.sh, ${LOCDET_FUZZ_SECONDS:-15} s each)"
   LOCDET_FUZZ_BUILD_DIR=build-asan tools/fuzz.sh --no-build --seconds "${LOCDET_FUZZ_SECONDS:-15}"
 
@@ -60,16 +64,20 @@ if [ "$quick" = 0 ]; then
   # kernels run with 2 threads and real races in them are still found. OpenBLAS's own
   # threads are not instrumented (ignore_noninstrumented_modules); the CPU kernels call it
   # single-threaded anyway.
-  step "configure + build CPU tests with ThreadSanitizer (build-tsan/, clang + libomp + Archer)"
+  # The emulation tells TSan about its fibers and about the orderings CUDA promises inside a
+  # block (barriers, warp exchanges), so a missing __syncthreads is a reported race: the
+  # demo kernel without one must be reported.
+  step "configure + build CPU and emulated CUDA tests with ThreadSanitizer (build-tsan/, clang + libomp + Archer)"
   CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCDET_CUDA=OFF \
-    -DLOCDET_TSAN=ON
-  cmake --build build-tsan -j "$jobs" --target locdet_tests
+    -DLOCDET_CUDA_EMULATION=ON -DLOCDET_TSAN=ON
+  cmake --build build-tsan -j "$jobs" --target locdet_tests locdet_cuda_tests emu_demo emu_demo_missing_sync \
+    emu_demo_off_by_one
   step "tests under ThreadSanitizer"
   archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | tail -n 1)
   [ -n "$archer" ] || { echo "libarcher.so not found (apt-get install libomp-dev)"; exit 1; }
   (cd build-tsan && OMP_NUM_THREADS=2 OMP_TOOL_LIBRARIES="$archer" \
      TSAN_OPTIONS="halt_on_error=1:ignore_noninstrumented_modules=1:second_deadlock_stack=1" \
-     ctest --output-on-failure -j "$jobs" -LE cli)
+     ctest --output-on-failure -j "$jobs" -LE "cli|onednn_isa" -E emu_kernel_coverage)
 fi
 step "all tests passed"
 printf '\nstage times:\n%s' "$timings"

@@ -1,5 +1,7 @@
 #include "engine/backends/backend.h"
 
+#include <map>
+
 #include "kernels/base/error.h"
 
 namespace locdet {
@@ -40,6 +42,20 @@ void Backend::bind(const std::vector<Tensor>& tensors, const std::vector<std::by
 void Backend::run_node(size_t i) const {
   const Node& n = g_.nodes()[i];
   if (n.op->kind == OpKind::kKernel) n.op->on(device_).run(calls_[i]);
+}
+
+std::string Backend::node_label(size_t i) const {
+  const std::string& impl = i < planned_.size() ? planned_[i].implementation : std::string();
+  return impl.empty() ? g_.nodes()[i].op->name : std::string(g_.nodes()[i].op->name) + " [" + impl + "]";
+}
+
+std::string Backend::implementations() const {
+  std::map<std::string, int> count;
+  for (const PlannedNode& p : planned_)
+    if (!p.implementation.empty()) ++count[p.implementation];
+  std::string out;
+  for (const auto& [impl, n] : count) out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + impl;
+  return out;
 }
 
 }  // namespace locdet

@@ -41,6 +41,10 @@ class Backend {
   virtual const void* cuda_context() const { return nullptr; }
   // Runs node i's kernel with its bound call.
   void run_node(size_t i) const;
+  // "op" or "op [implementation]" for node i (profiles).
+  std::string node_label(size_t i) const;
+  // ", 21 conv2d on oneDNN, 3 conv2d on reference" style summary of the plans' choices ("" if none).
+  std::string implementations() const;
 
   const Graph& g_;
   const Device device_;

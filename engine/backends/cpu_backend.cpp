@@ -30,12 +30,17 @@ class CpuBackend : public Backend {
     for (size_t i = 0; i < nodes; ++i) {
       const auto start = std::chrono::steady_clock::now();
       run_node(i);
-      op_seconds_[g_.nodes()[i].op->name] +=
+      op_seconds_[node_label(i)] +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
   }
 
-  std::string mode() const override { return f64_ ? "cpu (double)" : "cpu"; }
+  // "cpu", "cpu (double)", "cpu (21 oneDNN convolutions)" ...
+  std::string mode() const override {
+    const std::string impl = implementations();
+    if (f64_) return "cpu (double)";
+    return impl.empty() ? "cpu" : "cpu (" + impl + ")";
+  }
 
  private:
   const bool profile_ = std::getenv("LOCDET_PROFILE_OPS") != nullptr;

@@ -47,16 +47,23 @@ RgbImage gray_to_rgb(const float* gray, int height, int width, int zoom) {
   return out;
 }
 
-void draw_rect(RgbImage& image, int x0, int y0, int x1, int y1, Color color) {
-  if (x1 <= x0 || y1 <= y0) return;
-  for (int x = x0; x < x1; ++x) {
-    image.set(x, y0, color);
-    image.set(x, y1 - 1, color);
+void draw_rect(RgbImage& image, int x0, int y0, int x1, int y1, Color color, int thickness) {
+  for (int t = 0; t < thickness && x1 - x0 > 2 * t && y1 - y0 > 2 * t; ++t) {
+    const int left = x0 + t, top = y0 + t, right = x1 - 1 - t, bottom = y1 - 1 - t;
+    for (int x = left; x <= right; ++x) {
+      image.set(x, top, color);
+      image.set(x, bottom, color);
+    }
+    for (int y = top; y <= bottom; ++y) {
+      image.set(left, y, color);
+      image.set(right, y, color);
+    }
   }
-  for (int y = y0; y < y1; ++y) {
-    image.set(x0, y, color);
-    image.set(x1 - 1, y, color);
-  }
+}
+
+void fill_rect(RgbImage& image, int x0, int y0, int x1, int y1, Color color) {
+  for (int y = std::max(0, y0); y < std::min(y1, image.height); ++y)
+    for (int x = std::max(0, x0); x < std::min(x1, image.width); ++x) image.set(x, y, color);
 }
 
 namespace {

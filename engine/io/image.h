@@ -17,6 +17,7 @@ constexpr Color kGreen{0, 220, 0};
 constexpr Color kRed{230, 30, 30};
 constexpr Color kYellow{240, 220, 0};
 constexpr Color kWhite{255, 255, 255};
+constexpr Color kBlack{0, 0, 0};
 
 struct RgbImage {
   int width = 0, height = 0;
@@ -34,12 +35,18 @@ struct GrayImage {
 
 // gray [h, w] in [0, 1] (clamped) -> RGB, each pixel repeated `zoom` x `zoom` times.
 RgbImage gray_to_rgb(const float* gray, int height, int width, int zoom = 1);
-// Outline of the box [x0, x1) x [y0, y1) (pixel edges, as the scene labels).
-void draw_rect(RgbImage& image, int x0, int y0, int x1, int y1, Color color);
+// Outline of the box [x0, x1) x [y0, y1) (pixel edges, as the scene labels), `thickness`
+// pixels wide, drawn inwards.
+void draw_rect(RgbImage& image, int x0, int y0, int x1, int y1, Color color, int thickness = 1);
+// The box [x0, x1) x [y0, y1) filled.
+void fill_rect(RgbImage& image, int x0, int y0, int x1, int y1, Color color);
 // Text in a 3x5 font (digits, letters, . % : - _ / = + ( ) #; lowercase as uppercase),
 // each font pixel scale x scale; (x, y) is the top-left corner.
 void draw_text(RgbImage& image, int x, int y, const std::string& text, Color color, int scale = 1);
 int text_width(const std::string& text, int scale = 1);
+inline int text_height(int scale = 1) {
+  return 5 * scale;
+}
 // Tiles images into a grid with `pad` pixels of `background` between them.
 RgbImage compose_grid(const std::vector<RgbImage>& tiles, int cols, int pad = 2,
                       Color background = {40, 40, 40});

@@ -1,4 +1,4 @@
-// Helpers for writing an op's kernels (engine/ops, models/ops): the real type a CPU kernel runs
+// Helpers for writing an op's kernels (engine/ops, models/): the real type a CPU kernel runs
 // in, and on CUDA the stream and library context of the call.
 #pragma once
 

@@ -1,5 +1,7 @@
 // Layers, NCHW: conv2d (cuDNN / im2col + OpenBLAS), batch norm, ReLU / leaky ReLU / SiLU, max
 // pooling, global average pooling, linear (cuBLAS / OpenBLAS), and their backward ops.
+#include <cstdio>
+
 #include "engine/ops/kernel_call.h"
 #include "engine/ops/node_args.h"
 #include "engine/ops/ops.h"
@@ -7,6 +9,7 @@
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/batchnorm.h"
 #include "kernels/cpu/conv.h"
+#include "kernels/cpu/conv_onednn.h"
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/pool.h"
 #ifdef LOCDET_WITH_CUDA
@@ -175,9 +178,33 @@ std::vector<Value> linear_grad(Graph& g, const Node& n, const std::vector<Value>
 
 // ---- CPU kernels ---------------------------------------------------------------------------
 
+// Float convolutions run on oneDNN (kernels/cpu/conv_onednn.h), one primitive per node made
+// here, unless LOCDET_CPU_CONV=reference; one that oneDNN cannot run stays on the reference
+// and says so once. Double (gradient checks) always runs the reference.
 PlannedNode conv2d_plan_cpu(const PlanCall& p) {
-  const size_t elem = p.f64 ? sizeof(double) : sizeof(float);
-  return {static_cast<int64_t>(cpu::conv2d_workspace_elems(conv_dims(p.graph, p.node)) * elem), nullptr};
+  const Conv2dDims d = conv_dims(p.graph, p.node);
+  const auto reference_bytes =
+      static_cast<int64_t>(cpu::conv2d_workspace_elems(d) * (p.f64 ? sizeof(double) : sizeof(float)));
+  if (p.f64) return {reference_bytes, nullptr, ""};
+  if (cpu::cpu_conv_engine() == cpu::CpuConvEngine::kReference) return {reference_bytes, nullptr, "reference conv"};
+  const OpDef* op = p.node.op;
+  const cpu::ConvPass pass = op == &conv2d                 ? cpu::ConvPass::kForward
+                             : op == &conv2d_backward_data ? cpu::ConvPass::kBackwardData
+                                                           : cpu::ConvPass::kBackwardFilter;
+  const bool bias = op == &conv2d ? p.node.inputs.size() > 2 : p.node.outputs.size() > 1;
+  try {
+    auto conv = std::make_shared<cpu::OnednnConv2d>(d, pass, bias);
+    const auto bytes = static_cast<int64_t>(conv->workspace_bytes());
+    return {bytes, std::move(conv), "oneDNN conv"};
+  } catch (const Error& e) {
+    std::fprintf(stderr, "locdet: node '%s' runs on the reference convolution (im2col + OpenBLAS): %s\n",
+                 p.node.name.c_str(), e.what());
+    return {reference_bytes, nullptr, "reference conv"};
+  }
+}
+
+cpu::OnednnConv2d* onednn_of(const KernelCall& c) {
+  return static_cast<cpu::OnednnConv2d*>(c.state);
 }
 
 template <class T>
@@ -190,6 +217,8 @@ T* opt_out(const KernelCall& c, int k) {
 }
 
 void conv2d_cpu(const KernelCall& c) {
+  if (auto* conv = onednn_of(c))
+    return conv->forward(c.i<float>(0), c.i<float>(1), opt_in<float>(c, 2), c.o<float>(0), c.workspace);
   with_real(c, [&](auto t) {
     using T = decltype(t);
     cpu::conv2d_forward<T>(conv_dims(*c.graph, *c.node), c.i<T>(0), c.i<T>(1), opt_in<T>(c, 2), c.o<T>(0),
@@ -198,6 +227,7 @@ void conv2d_cpu(const KernelCall& c) {
 }
 
 void conv2d_backward_data_cpu(const KernelCall& c) {
+  if (auto* conv = onednn_of(c)) return conv->backward_data(c.i<float>(0), c.i<float>(1), c.o<float>(0), c.workspace);
   with_real(c, [&](auto t) {
     using T = decltype(t);
     cpu::conv2d_backward_data<T>(conv_dims(*c.graph, *c.node), c.i<T>(0), c.i<T>(1), c.o<T>(0),
@@ -206,6 +236,8 @@ void conv2d_backward_data_cpu(const KernelCall& c) {
 }
 
 void conv2d_backward_filter_cpu(const KernelCall& c) {
+  if (auto* conv = onednn_of(c))
+    return conv->backward_filter(c.i<float>(0), c.i<float>(1), c.o<float>(0), opt_out<float>(c, 1), c.workspace);
   with_real(c, [&](auto t) {
     using T = decltype(t);
     cpu::conv2d_backward_filter<T>(conv_dims(*c.graph, *c.node), c.i<T>(0), c.i<T>(1), c.o<T>(0),

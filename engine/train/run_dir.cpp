@@ -23,23 +23,26 @@ RunDir::RunDir(const std::string& path, bool resume) : path_(path) {
   } else if (has_run) {
     fail("'", path, "' already holds a run; pass --resume to continue it, or choose another --out");
   }
-  ensure_writable_dir(path);
-  ensure_writable_dir(file("overlays"));
-  metrics_ = std::fopen(file("metrics.jsonl").c_str(), "a");
-  if (!metrics_)
-    fail("cannot open '", file("metrics.jsonl"), "' for appending; check the folder's permissions");
+  check_dir_creatable(path);
 }
 
 RunDir::~RunDir() {
   if (metrics_) std::fclose(metrics_);
 }
 
-EventFileWriter& RunDir::events() {
-  if (!events_) events_ = std::make_unique<EventFileWriter>(path_);
-  return *events_;
+void RunDir::create() {
+  if (created_) return;
+  ensure_writable_dir(path_);
+  ensure_writable_dir(file("overlays"));
+  metrics_ = std::fopen(file("metrics.jsonl").c_str(), "a");
+  if (!metrics_)
+    fail("cannot open '", file("metrics.jsonl"), "' for appending; check the folder's permissions");
+  events_ = std::make_unique<EventFileWriter>(path_);
+  created_ = true;
 }
 
-void RunDir::write_json(const std::string& name, const nlohmann::json& value) const {
+void RunDir::write_json(const std::string& name, const nlohmann::json& value) {
+  create();
   write_file_atomic(file(name), value.dump(2) + "\n");
 }
 
@@ -54,6 +57,7 @@ nlohmann::json RunDir::read_json(const std::string& name) const {
 }
 
 void RunDir::log_metrics(const nlohmann::json& record) {
+  create();
   const std::string line = record.dump() + "\n";
   if (std::fwrite(line.data(), 1, line.size(), metrics_) != line.size() || std::fflush(metrics_) != 0)
     fail("cannot append to '", file("metrics.jsonl"), "' (disk full?)");
@@ -62,10 +66,11 @@ void RunDir::log_metrics(const nlohmann::json& record) {
   std::vector<std::pair<std::string, float>> scalars;
   for (const auto& [key, value] : record.items())
     if (value.is_number() && key != "step") scalars.emplace_back(kind + "/" + key, value.get<float>());
-  if (!scalars.empty()) events().write_event(encode_scalars_event(wall_time_now(), step, scalars));
+  if (!scalars.empty()) events_->write_event(encode_scalars_event(wall_time_now(), step, scalars));
 }
 
 void RunDir::log_image(const std::string& tag, const std::string& png_path, int64_t step) {
+  create();
   std::ifstream in(png_path, std::ios::binary);
   const std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // The PNG header: signature, IHDR length and name, width and height (big-endian), bit depth,
@@ -79,14 +84,15 @@ void RunDir::log_image(const std::string& tag, const std::string& png_path, int6
     fail("cannot log '", png_path, "' to TensorBoard: not a PNG file");
   const int channels[7] = {1, 0, 3, 0, 2, 0, 4};
   const int type = static_cast<unsigned char>(png[25]);
-  events().write_event(encode_image_event(wall_time_now(), step, tag, png, be32(20), be32(16),
+  events_->write_event(encode_image_event(wall_time_now(), step, tag, png, be32(20), be32(16),
                                           type <= 6 ? channels[type] : 3));
 }
 
 void RunDir::log_resume(int64_t step) {
+  create();
   // SessionLog START at step + 1: TensorBoard's EventAccumulator then purges every value at
   // that step or later from what it has read so far (the earlier files).
-  events().write_event(encode_session_start_event(wall_time_now(), step + 1));
+  events_->write_event(encode_session_start_event(wall_time_now(), step + 1));
 }
 
 namespace {

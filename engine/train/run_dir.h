@@ -16,7 +16,10 @@ namespace locdet {
 class RunDir {
  public:
   // Opens `path` for a new run (refuses a folder that already holds a run unless
-  // `resume`) or for resuming one (requires its config.json and last checkpoint).
+  // `resume`) or for resuming one (requires its config.json and last checkpoint). Nothing is
+  // created or opened for writing until the first write (create()): a run that fails to start
+  // (a bad flag, missing MNIST) leaves no folder, and a finished run looked at is unchanged;
+  // that the folder could be created is checked here.
   RunDir(const std::string& path, bool resume);
   ~RunDir();
   RunDir(const RunDir&) = delete;
@@ -27,7 +30,7 @@ class RunDir {
   std::string last_checkpoint() const { return file("checkpoint.last.safetensors"); }
   std::string best_checkpoint() const { return file("checkpoint.safetensors"); }  // the model to use
 
-  void write_json(const std::string& name, const nlohmann::json& value) const;  // atomic
+  void write_json(const std::string& name, const nlohmann::json& value);  // atomic
   nlohmann::json read_json(const std::string& name) const;
   // Appends one line to metrics.jsonl and flushes it to the OS; also writes every numeric
   // field but "step" as a TensorBoard scalar KIND/FIELD (KIND = the record's "kind", e.g.
@@ -39,13 +42,14 @@ class RunDir {
   // what the earlier event files hold for later steps (logged before an interruption, then
   // computed again), so each curve stays one line. Call once, before logging anything else.
   void log_resume(int64_t step);
+  // Creates the folder, overlays/, metrics.jsonl and the TensorBoard event file (done by the
+  // first write; call it before writing files of your own there).
+  void create();
 
  private:
   std::string path_;
+  bool created_ = false;
   std::FILE* metrics_ = nullptr;
-  // The TensorBoard events file, created by the first event: a run that is refused after
-  // opening its folder (a resume whose data is gone) leaves the folder as it was.
-  EventFileWriter& events();
   std::unique_ptr<EventFileWriter> events_;
 };
 

@@ -19,9 +19,10 @@ namespace locdet {
 // so a checkpoint alone rebuilds its model), the epochs done and the best validation score.
 constexpr const char* kMetaTask = "locdet.task";
 constexpr const char* kMetaRun = "locdet.run";
-constexpr const char* kMetaEpoch = "locdet.epoch";
+constexpr const char* kMetaEpoch = "locdet.epoch";  // epochs completed (validated)
 constexpr const char* kMetaBest = "locdet.best_performance";
-constexpr const char* kMetaBestEpoch = "locdet.best_epoch";  // the epoch that gave kMetaBest
+constexpr const char* kMetaBestEpoch = "locdet.best_epoch";        // the epoch that gave kMetaBest
+constexpr const char* kMetaTrainSeconds = "locdet.train_seconds";  // over every session of the run
 
 struct Validation {
   nlohmann::json record;  // logged as is; must hold "score" (higher is better)
@@ -54,8 +55,14 @@ class TrainingTask {
 };
 
 struct TrainingLoopOptions {
-  bool resume = false;  // continue from dir.last_checkpoint(), also mid-epoch
-  int log_every = 50;   // steps between train records
+  // Continue from dir.last_checkpoint(), also mid-epoch. The task may plan more (or fewer)
+  // epochs than the run had: it continues to task.epochs() (extending a run), with the
+  // schedule the task's executor was built with.
+  bool resume = false;
+  // A new run starting from these weights (a checkpoint of the same model; optimizer state,
+  // step counter and data stream start fresh). Ignored with `resume`.
+  std::string init_from;
+  int log_every = 50;  // steps between train records
   // Polled after every step: a non-empty answer ("signal 2") stops the loop after saving a
   // resumable checkpoint.
   std::function<std::string()> stop_requested;
@@ -67,7 +74,23 @@ struct TrainingLoopOptions {
 
 enum class TrainingEnd { kFinished, kStopped };  // kFinished: all epochs, or stopped early
 
-// Runs the remaining epochs of `task` into `dir`.
-TrainingEnd run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoopOptions& options);
+struct TrainingResult {
+  TrainingEnd end = TrainingEnd::kFinished;
+  double train_seconds = 0;  // training and validation, over every session of the run
+};
+
+// Runs the remaining epochs of `task` into `dir`, writing config.json (task.run_json()) when
+// the run starts or its configuration changed, metrics.jsonl and the checkpoints.
+TrainingResult run_training_loop(TrainingTask& task, RunDir& dir, const TrainingLoopOptions& options);
+
+// How far a run folder's last checkpoint got (its metadata; no tensor is read).
+struct RunProgress {
+  int epochs_done = 0;  // validated epochs
+  int best_epoch = 0;   // the epoch of the best validation score (1-based; 0: none)
+  double train_seconds = 0;
+  // Whether early stopping with `patience` ended a run of `epochs` epochs here.
+  bool stopped_early(int patience, int epochs) const;
+};
+RunProgress read_run_progress(const RunDir& dir);
 
 }  // namespace locdet

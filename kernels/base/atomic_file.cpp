@@ -82,6 +82,19 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
   fsync_dir(dir);
 }
 
+void check_dir_creatable(const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::path existing = fs::absolute(dir).lexically_normal();
+  std::error_code ec;
+  while (!fs::exists(existing, ec) && existing.has_relative_path()) existing = existing.parent_path();
+  if (!fs::is_directory(existing, ec))
+    fail("cannot create output folder '", dir, "': ", std::strerror(ENOTDIR), " ('", existing.string(),
+         "' is a file); choose another --out");
+  if (::access(existing.c_str(), W_OK) != 0)
+    fail("cannot write in output folder '", dir, "': '", existing.string(),
+         "' is not writable: ", std::strerror(errno), "; choose another --out");
+}
+
 void ensure_writable_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -19,6 +19,9 @@ inline void write_file_atomic(const std::string& path, std::string_view text) {
 
 // Creates `dir` (and parents) and checks it is writable, or throws with what to do.
 void ensure_writable_dir(const std::string& dir);
+// Checks, creating nothing, that ensure_writable_dir(dir) would succeed: `dir` is a writable
+// folder, or its nearest existing ancestor is one (throws with ensure_writable_dir's messages).
+void check_dir_creatable(const std::string& dir);
 
 // Test hook: when > 0, the next write_file_atomic fails after writing this many bytes of
 // the temporary file, as a full disk would (ENOSPC). Reset to 0 after it fires.

@@ -1,5 +1,8 @@
 #include "kernels/base/device.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 
 #include "kernels/base/error.h"
@@ -41,6 +44,20 @@ std::string cuda_runtime_summary() {
   return std::string(prop.name) + detail;
 }
 
+std::string cuda_runtime_unavailable_reason() {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status == cudaSuccess && count > 0) return "";
+  cudaGetLastError();
+  // Without a driver the runtime says "CUDA driver version is insufficient": on a machine
+  // with no NVIDIA device node that only means there is no GPU.
+  const bool no_device_node = ::access("/dev/nvidia0", F_OK) != 0;
+  if (status == cudaSuccess || status == cudaErrorNoDevice ||
+      (status == cudaErrorInsufficientDriver && no_device_node))
+    return "no GPU found";
+  return std::string("the GPU is unusable (") + cudaGetErrorString(status) + ")";
+}
+
 }  // namespace
 #endif
 
@@ -76,6 +93,29 @@ std::string cuda_device_summary() {
 #else
   return "this build has no CUDA backend (configure with -DLOCDET_CUDA=ON)";
 #endif
+}
+
+std::string cuda_unavailable_reason() {
+#if defined(LOCDET_WITH_CUDA)
+  return cuda_runtime_unavailable_reason();
+#else
+  return "this build has no CUDA backend";
+#endif
+}
+
+Device choose_device(const std::string& requested, const char* program, const char* activity) {
+  if (!requested.empty()) {
+    const Device device = parse_device(requested);
+    if (device == Device::kCuda && !cuda_available())
+      fail("--device cuda: ", cuda_unavailable_reason(), "; use --device cpu");
+    return device;
+  }
+  const std::string reason = cuda_unavailable_reason();
+  if (reason.empty()) return Device::kCuda;
+  static std::atomic<bool> noticed{false};
+  if (!noticed.exchange(true))
+    std::fprintf(stderr, "%s: %s; %s on the CPU\n", program, reason.c_str(), activity);
+  return Device::kCpu;
 }
 
 }  // namespace locdet

@@ -3,6 +3,8 @@
 // chunks run by OpenMP (see conv.cpp for the threading choice). The workspace holds one im2col
 // matrix and one dW partial per chunk; results do not depend on the thread count.
 // Note: the first conv call switches a pthreads OpenBLAS to one thread for the whole process.
+// The CPU backend runs float convolutions through oneDNN (conv_onednn.h) by default; these
+// kernels are its specification, the double path of the gradient checks and its fallback.
 #pragma once
 
 #include <cstddef>

@@ -43,13 +43,13 @@ struct SiluB {
 template <class Op>
 void launch_unary(int64_t n, const float* x, float* y, Op op, cudaStream_t stream) {
   if (n <= 0) return;
-  unary_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, x, y, op);
+  LOCDET_LAUNCH(unary_kernel<Op>, blocks_for(n), kThreadsPerBlock, 0, stream, n, x, y, op);
   CUDA_CHECK_LAUNCH();
 }
 template <class Op>
 void launch_binary(int64_t n, const float* x, const float* dy, float* dx, Op op, cudaStream_t stream) {
   if (n <= 0) return;
-  binary_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, x, dy, dx, op);
+  LOCDET_LAUNCH(binary_kernel<Op>, blocks_for(n), kThreadsPerBlock, 0, stream, n, x, dy, dx, op);
   CUDA_CHECK_LAUNCH();
 }
 

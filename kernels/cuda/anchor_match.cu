@@ -42,7 +42,7 @@ __global__ void best_anchor_kernel(int64_t num_anchors, const float* anchors, in
   s_iou[threadIdx.x] = best;
   s_arg[threadIdx.x] = arg;
   __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+  for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
     if (threadIdx.x < s) {
       float o = s_iou[threadIdx.x + s];
       int32_t oa = s_arg[threadIdx.x + s];
@@ -94,7 +94,7 @@ __global__ void count_positives_kernel(int64_t num_anchors, const int32_t* assig
   for (int64_t a = threadIdx.x; a < num_anchors; a += blockDim.x) n += assigned[b * num_anchors + a] >= 0;
   s_count[threadIdx.x] = n;
   __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+  for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
     if (threadIdx.x < s) s_count[threadIdx.x] += s_count[threadIdx.x + s];
     __syncthreads();
   }
@@ -107,8 +107,9 @@ void generate_anchors(int grid_h, int grid_w, int num_sizes, float stride, const
                       cudaStream_t stream) {
   const int64_t total = static_cast<int64_t>(grid_h) * grid_w * num_sizes;
   if (total <= 0) return;
-  generate_anchors_kernel<<<static_cast<unsigned>((total + kThreadsPerBlock - 1) / kThreadsPerBlock),
-                            kThreadsPerBlock, 0, stream>>>(total, grid_w, num_sizes, stride, sizes, anchors);
+  LOCDET_LAUNCH(generate_anchors_kernel,
+                static_cast<unsigned>((total + kThreadsPerBlock - 1) / kThreadsPerBlock), kThreadsPerBlock, 0,
+                stream, total, grid_w, num_sizes, stride, sizes, anchors);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -120,22 +121,22 @@ void match_anchors(int64_t batch, int64_t num_anchors, const float* anchors, int
   LOCDET_CHECK(batch <= 65535, "anchor matching: batch ", batch,
                " exceeds 65535 images per call (a grid y limit); split the batch");
   if (max_gt > 0) {
-    best_anchor_kernel<<<dim3(static_cast<unsigned>(max_gt), static_cast<unsigned>(batch)), kThreadsPerBlock,
-                         0, stream>>>(num_anchors, anchors, max_gt, gt_boxes, gt_count, workspace);
+    LOCDET_LAUNCH(best_anchor_kernel, dim3(static_cast<unsigned>(max_gt), static_cast<unsigned>(batch)),
+                  kThreadsPerBlock, 0, stream, num_anchors, anchors, max_gt, gt_boxes, gt_count, workspace);
     CUDA_CHECK_LAUNCH();
   }
   const int64_t total = batch * num_anchors;
-  assign_kernel<<<static_cast<unsigned>((total + kThreadsPerBlock - 1) / kThreadsPerBlock), kThreadsPerBlock,
-                  0, stream>>>(batch, num_anchors, anchors, max_gt, gt_boxes, gt_classes, gt_count, pos_iou,
-                               neg_iou, workspace, assigned, targets, target_class);
+  LOCDET_LAUNCH(assign_kernel, static_cast<unsigned>((total + kThreadsPerBlock - 1) / kThreadsPerBlock),
+                kThreadsPerBlock, 0, stream, batch, num_anchors, anchors, max_gt, gt_boxes, gt_classes,
+                gt_count, pos_iou, neg_iou, workspace, assigned, targets, target_class);
   CUDA_CHECK_LAUNCH();
 }
 
 void count_positives(int64_t batch, int64_t num_anchors, const int32_t* assigned, float* num_pos,
                      cudaStream_t stream) {
   if (batch <= 0) return;
-  count_positives_kernel<<<static_cast<unsigned>(batch), kThreadsPerBlock, 0, stream>>>(num_anchors, assigned,
-                                                                                        num_pos);
+  LOCDET_LAUNCH(count_positives_kernel, static_cast<unsigned>(batch), kThreadsPerBlock, 0, stream,
+                num_anchors, assigned, num_pos);
   CUDA_CHECK_LAUNCH();
 }
 

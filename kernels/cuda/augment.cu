@@ -1,6 +1,7 @@
 // CUDA dataset augmentation; see kernels/cuda/augment.h.
 #include "kernels/cuda/augment.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 
 namespace locdet::cuda {
 
@@ -35,8 +36,8 @@ void augment_batch(const AugmentParams& params, const DatasetView& data, SceneKe
                    const uint64_t* indices, int batch, float* images, SceneLabel* labels,
                    cudaStream_t stream) {
   if (batch <= 0) return;
-  augment_kernel<<<batch, kAugmentThreads, 0, stream>>>(params, data, key, first_sample, indices, images,
-                                                        labels);
+  LOCDET_LAUNCH(augment_kernel, batch, kAugmentThreads, 0, stream, params, data, key, first_sample, indices,
+                images, labels);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -107,8 +107,8 @@ void batchnorm_forward_train(const BatchNormDims& d, const float* x, const float
                              float* y, float* save_mean, float* save_invstd, float* running_mean,
                              float* running_var, float momentum, float eps, cudaStream_t stream) {
   check_dims(d);
-  bn_forward_train_kernel<<<d.c, kThreads, 0, stream>>>(d, x, gamma, beta, y, save_mean, save_invstd,
-                                                        running_mean, running_var, momentum, eps);
+  LOCDET_LAUNCH(bn_forward_train_kernel, d.c, kThreads, 0, stream, d, x, gamma, beta, y, save_mean,
+                save_invstd, running_mean, running_var, momentum, eps);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -117,8 +117,8 @@ void batchnorm_forward_eval(const BatchNormDims& d, const float* x, const float*
                             cudaStream_t stream) {
   check_dims(d);
   const int64_t total = static_cast<int64_t>(d.n) * d.c * d.hw;
-  bn_forward_eval_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(
-      d, total, x, gamma, beta, running_mean, running_var, eps, y);
+  LOCDET_LAUNCH(bn_forward_eval_kernel, blocks_for(total), kThreadsPerBlock, 0, stream, d, total, x, gamma,
+                beta, running_mean, running_var, eps, y);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -126,8 +126,8 @@ void batchnorm_backward(const BatchNormDims& d, const float* x, const float* dy,
                         const float* save_mean, const float* save_invstd, float* dx, float* dgamma,
                         float* dbeta, cudaStream_t stream) {
   check_dims(d);
-  bn_backward_kernel<<<d.c, kThreads, 0, stream>>>(d, x, dy, gamma, save_mean, save_invstd, dx, dgamma,
-                                                   dbeta);
+  LOCDET_LAUNCH(bn_backward_kernel, d.c, kThreads, 0, stream, d, x, dy, gamma, save_mean, save_invstd, dx,
+                dgamma, dbeta);
   CUDA_CHECK_LAUNCH();
 }
 

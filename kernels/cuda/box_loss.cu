@@ -44,15 +44,16 @@ __global__ void box_decode_backward_kernel(int64_t total, int64_t num_anchors, c
 void iou_loss_forward(int64_t n, IouKind kind, const float* pred, const float* target, float* loss,
                       cudaStream_t stream) {
   if (n <= 0) return;
-  iou_loss_forward_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, kind, pred, target, loss);
+  LOCDET_LAUNCH(iou_loss_forward_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, kind, pred, target,
+                loss);
   CUDA_CHECK_LAUNCH();
 }
 
 void iou_loss_backward(int64_t n, IouKind kind, const float* pred, const float* target, const float* dloss,
                        float* dpred, cudaStream_t stream) {
   if (n <= 0) return;
-  iou_loss_backward_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, kind, pred, target, dloss,
-                                                                           dpred);
+  LOCDET_LAUNCH(iou_loss_backward_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, kind, pred, target,
+                dloss, dpred);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -60,8 +61,8 @@ void box_decode_forward(int64_t batch, int64_t num_anchors, const float* raw, co
                         float center_range, float* boxes, cudaStream_t stream) {
   int64_t total = batch * num_anchors;
   if (total <= 0) return;
-  box_decode_forward_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(
-      total, num_anchors, raw, anchors_xyxy, center_range, boxes);
+  LOCDET_LAUNCH(box_decode_forward_kernel, blocks_for(total), kThreadsPerBlock, 0, stream, total, num_anchors,
+                raw, anchors_xyxy, center_range, boxes);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -69,8 +70,8 @@ void box_decode_backward(int64_t batch, int64_t num_anchors, const float* raw, c
                          float center_range, const float* dboxes, float* draw, cudaStream_t stream) {
   int64_t total = batch * num_anchors;
   if (total <= 0) return;
-  box_decode_backward_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(
-      total, num_anchors, raw, anchors_xyxy, center_range, dboxes, draw);
+  LOCDET_LAUNCH(box_decode_backward_kernel, blocks_for(total), kThreadsPerBlock, 0, stream, total,
+                num_anchors, raw, anchors_xyxy, center_range, dboxes, draw);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -1,7 +1,7 @@
 #include <utility>
 
 #include "kernels/cuda/context.h"
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/library_check.h"
 
 namespace locdet::cuda {
 namespace {

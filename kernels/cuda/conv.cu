@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "kernels/cuda/conv.h"
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/library_check.h"
 
 namespace locdet::cuda {
 namespace {

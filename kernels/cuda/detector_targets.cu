@@ -26,8 +26,8 @@ __global__ void detector_anchor_targets_kernel(int batch, int64_t num_anchors, i
 
 void scene_labels_to_gt(int batch, const SceneLabel* labels, const DetectorClassMap& map, float* gt_boxes,
                         int32_t* gt_classes, int32_t* gt_count, cudaStream_t stream) {
-  scene_labels_to_gt_kernel<<<(batch + 127) / 128, 128, 0, stream>>>(batch, labels, map, gt_boxes, gt_classes,
-                                                                     gt_count);
+  LOCDET_LAUNCH(scene_labels_to_gt_kernel, (batch + 127) / 128, 128, 0, stream, batch, labels, map, gt_boxes,
+                gt_classes, gt_count);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -35,8 +35,8 @@ void detector_anchor_targets(int batch, int64_t num_anchors, int num_classes, co
                              const float* num_pos, float* cls_target, float* cls_weight, float* box_weight,
                              cudaStream_t stream) {
   const int64_t total = batch * num_anchors;
-  detector_anchor_targets_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(
-      batch, num_anchors, num_classes, target_class, num_pos, cls_target, cls_weight, box_weight);
+  LOCDET_LAUNCH(detector_anchor_targets_kernel, blocks_for(total), kThreadsPerBlock, 0, stream, batch,
+                num_anchors, num_classes, target_class, num_pos, cls_target, cls_weight, box_weight);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -23,13 +23,13 @@ __global__ void cells_to_nchw_kernel(int64_t n, int64_t c, int64_t hw, const flo
 
 void nchw_to_cells(int64_t n, int64_t c, int64_t hw, const float* x, float* y, cudaStream_t stream) {
   if (n * c * hw == 0) return;
-  nchw_to_cells_kernel<<<blocks_for(n * c * hw), kThreadsPerBlock, 0, stream>>>(n, c, hw, x, y);
+  LOCDET_LAUNCH(nchw_to_cells_kernel, blocks_for(n * c * hw), kThreadsPerBlock, 0, stream, n, c, hw, x, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void cells_to_nchw(int64_t n, int64_t c, int64_t hw, const float* y, float* x, cudaStream_t stream) {
   if (n * c * hw == 0) return;
-  cells_to_nchw_kernel<<<blocks_for(n * c * hw), kThreadsPerBlock, 0, stream>>>(n, c, hw, y, x);
+  LOCDET_LAUNCH(cells_to_nchw_kernel, blocks_for(n * c * hw), kThreadsPerBlock, 0, stream, n, c, hw, y, x);
   CUDA_CHECK_LAUNCH();
 }
 

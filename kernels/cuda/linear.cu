@@ -4,6 +4,7 @@
 // reset cuBLAS to its own lazily allocated workspace instead of the fixed one.
 #include <cstdint>
 
+#include "kernels/cuda/blas.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/linear.h"
@@ -31,27 +32,23 @@ __global__ void column_sum_kernel(int m, int n, const float* __restrict__ dy, fl
 void linear_forward(int m, int k, int n, const float* x, const float* w, const float* b, float* y,
                     const CudaContext& ctx) {
   LOCDET_CHECK(m > 0 && k > 0 && n > 0, "linear: m, k, n must be positive (m=", m, " k=", k, " n=", n, ")");
-  const float one = 1.0f, zero = 0.0f;
   if (b) {
     const int64_t total = static_cast<int64_t>(m) * n;
-    broadcast_bias_kernel<<<blocks_for(total), kThreadsPerBlock, 0, ctx.stream>>>(total, n, b, y);
+    LOCDET_LAUNCH(broadcast_bias_kernel, blocks_for(total), kThreadsPerBlock, 0, ctx.stream, total, n, b, y);
     CUDA_CHECK_LAUNCH();
   }
-  CUBLAS_CHECK(
-      cublasSgemm(ctx.blas, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w, k, x, k, b ? &one : &zero, y, n));
+  sgemm(ctx, true, false, n, m, k, 1.0f, w, k, x, k, b ? 1.0f : 0.0f, y, n);
 }
 
 void linear_backward(int m, int k, int n, const float* x, const float* w, const float* dy, float* dx,
                      float* dw, float* db, const CudaContext& ctx) {
   LOCDET_CHECK(m > 0 && k > 0 && n > 0, "linear: m, k, n must be positive (m=", m, " k=", k, " n=", n, ")");
-  const float one = 1.0f, zero = 0.0f;
   // dx^T [k, m] = w^T [k, n] * dy^T [n, m]
-  if (dx)
-    CUBLAS_CHECK(cublasSgemm(ctx.blas, CUBLAS_OP_N, CUBLAS_OP_N, k, m, n, &one, w, k, dy, n, &zero, dx, k));
+  if (dx) sgemm(ctx, false, false, k, m, n, 1.0f, w, k, dy, n, 0.0f, dx, k);
   // dw^T [k, n] = x^T [k, m] * dy [m, n]
-  CUBLAS_CHECK(cublasSgemm(ctx.blas, CUBLAS_OP_N, CUBLAS_OP_T, k, n, m, &one, x, k, dy, n, &zero, dw, k));
+  sgemm(ctx, false, true, k, n, m, 1.0f, x, k, dy, n, 0.0f, dw, k);
   if (db) {
-    column_sum_kernel<<<(n + 127) / 128, 128, 0, ctx.stream>>>(m, n, dy, db);
+    LOCDET_LAUNCH(column_sum_kernel, (n + 127) / 128, 128, 0, ctx.stream, m, n, dy, db);
     CUDA_CHECK_LAUNCH();
   }
 }

@@ -23,8 +23,8 @@ void localizer_targets(int batch, const LocalizerGrid& grid, const float* labels
                        float* presence, float* image_weight, int32_t* cell_class, float* cell_weight,
                        float* target_box, cudaStream_t stream) {
   const int64_t total = static_cast<int64_t>(batch) * grid.height * grid.width;
-  localizer_targets_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(
-      batch, grid, labels, centre_cell, presence, image_weight, cell_class, cell_weight, target_box);
+  LOCDET_LAUNCH(localizer_targets_kernel, blocks_for(total), kThreadsPerBlock, 0, stream, batch, grid, labels,
+                centre_cell, presence, image_weight, cell_class, cell_weight, target_box);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -85,14 +85,14 @@ __global__ void pair_grad_kernel(int64_t n, const float* __restrict__ a, const f
 template <class Op>
 void launch_fwd(int64_t n, const float* a, const float* b, float* out, Op op, cudaStream_t s) {
   if (n <= 0) return;
-  pair_kernel<<<blocks_for(n), kThreadsPerBlock, 0, s>>>(n, a, b, out, op);
+  LOCDET_LAUNCH(pair_kernel<Op>, blocks_for(n), kThreadsPerBlock, 0, s, n, a, b, out, op);
   CUDA_CHECK_LAUNCH();
 }
 template <class Op>
 void launch_bwd(int64_t n, const float* a, const float* b, const float* dloss, float* out, Op op,
                 cudaStream_t s) {
   if (n <= 0) return;
-  pair_grad_kernel<<<blocks_for(n), kThreadsPerBlock, 0, s>>>(n, a, b, dloss, out, op);
+  LOCDET_LAUNCH(pair_grad_kernel<Op>, blocks_for(n), kThreadsPerBlock, 0, s, n, a, b, dloss, out, op);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -145,8 +145,8 @@ void softmax_cross_entropy_forward(int n, int classes, const float* logits, cons
                                    float smoothing, float* loss, cudaStream_t stream) {
   LOCDET_CHECK(n >= 0 && classes > 0, "softmax_cross_entropy: need n >= 0 and classes > 0");
   if (n == 0) return;
-  ce_forward_kernel<<<ce_blocks(n), kThreadsPerBlock, 0, stream>>>(n, classes, logits, labels, smoothing,
-                                                                   loss);
+  LOCDET_LAUNCH(ce_forward_kernel, ce_blocks(n), kThreadsPerBlock, 0, stream, n, classes, logits, labels,
+                smoothing, loss);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -155,8 +155,8 @@ void softmax_cross_entropy_backward(int n, int classes, const float* logits, con
                                     cudaStream_t stream) {
   LOCDET_CHECK(n >= 0 && classes > 0, "softmax_cross_entropy: need n >= 0 and classes > 0");
   if (n == 0) return;
-  ce_backward_kernel<<<ce_blocks(n), kThreadsPerBlock, 0, stream>>>(n, classes, logits, labels, smoothing,
-                                                                    dloss, dlogits);
+  LOCDET_LAUNCH(ce_backward_kernel, ce_blocks(n), kThreadsPerBlock, 0, stream, n, classes, logits, labels,
+                smoothing, dloss, dlogits);
   CUDA_CHECK_LAUNCH();
 }
 

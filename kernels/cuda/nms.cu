@@ -1,9 +1,8 @@
-#include <cub/device/device_segmented_radix_sort.cuh>
-
 #include "kernels/common/box.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/nms.h"
+#include "kernels/cuda/sort.h"
 
 namespace locdet::cuda {
 namespace {
@@ -13,7 +12,7 @@ constexpr int kBlockBoxes = 64;
 struct Layout {
   int64_t nc = 0, k = 0, col_blocks = 0;
   size_t keys_in = 0, keys_out = 0, offsets = 0, cand_boxes = 0, cand_cls = 0, cand_score = 0, cand_n = 0,
-         mask = 0, cub_temp = 0, cub_bytes = 0, total = 0;
+         mask = 0, sort_temp = 0, sort_bytes = 0, total = 0;
 };
 
 size_t align_up(size_t x) {
@@ -39,15 +38,12 @@ Layout make_layout(int64_t batch, int64_t num_boxes, int num_classes, const NmsP
   l.cand_score = take(sizeof(float) * batch * l.k);
   l.cand_n = take(sizeof(int32_t) * batch);
   l.mask = take(sizeof(uint64_t) * batch * l.k * l.col_blocks);
-  size_t cub_bytes = 0;
-  if (batch > 0 && l.nc > 0) {
-    CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeysDescending(
-        nullptr, cub_bytes, static_cast<const uint64_t*>(nullptr), static_cast<uint64_t*>(nullptr),
-        static_cast<int>(batch * l.nc), static_cast<int>(batch), static_cast<const int*>(nullptr),
-        static_cast<const int*>(nullptr), 0, 64));
-  }
-  l.cub_temp = take(cub_bytes);
-  l.cub_bytes = cub_bytes;
+  const size_t sort_bytes =
+      batch > 0 && l.nc > 0
+          ? segmented_sort_descending_bytes(static_cast<int>(batch * l.nc), static_cast<int>(batch))
+          : 0;
+  l.sort_temp = take(sort_bytes);
+  l.sort_bytes = sort_bytes;
   l.total = off;
   return l;
 }
@@ -118,7 +114,7 @@ __global__ void reduce_kernel(int64_t k, int64_t col_blocks, int max_det, const 
                               const int32_t* cand_cls, const float* cand_score, const int32_t* cand_n,
                               const uint64_t* mask, float* out_boxes, float* out_scores, int32_t* out_classes,
                               int32_t* out_count) {
-  extern __shared__ uint64_t removed[];
+  LOCDET_DYNAMIC_SHARED(uint64_t, removed);
   const int64_t b = blockIdx.x;
   const int lane = threadIdx.x;
   const int64_t n = cand_n[b];
@@ -181,26 +177,25 @@ void batched_nms(int64_t batch, int64_t num_boxes, int num_classes, const float*
   if (l.k == 0) {
     CUDA_CHECK(cudaMemsetAsync(cand_n, 0, sizeof(int32_t) * batch, stream));
   } else {
-    make_keys_kernel<<<blocks_for(std::max(batch * l.nc, batch + 1)), kThreadsPerBlock, 0, stream>>>(
-        batch, l.nc, scores, params.score_threshold, keys_in, offsets);
+    LOCDET_LAUNCH(make_keys_kernel, blocks_for(std::max(batch * l.nc, batch + 1)), kThreadsPerBlock, 0,
+                  stream, batch, l.nc, scores, params.score_threshold, keys_in, offsets);
     CUDA_CHECK_LAUNCH();
-    size_t cub_bytes = l.cub_bytes;
-    CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeysDescending(
-        ws + l.cub_temp, cub_bytes, keys_in, keys_out, static_cast<int>(batch * l.nc),
-        static_cast<int>(batch), offsets, offsets + 1, 0, 64, stream));
-    gather_kernel<<<blocks_for(batch * l.k), kThreadsPerBlock, 0, stream>>>(
-        batch, l.nc, l.k, num_classes, keys_out, boxes, scores, num_boxes, cand_boxes, cand_cls, cand_score,
-        cand_n);
+    segmented_sort_descending(ws + l.sort_temp, l.sort_bytes, keys_in, keys_out,
+                              static_cast<int>(batch * l.nc), static_cast<int>(batch), offsets, offsets + 1,
+                              stream);
+    LOCDET_LAUNCH(gather_kernel, blocks_for(batch * l.k), kThreadsPerBlock, 0, stream, batch, l.nc, l.k,
+                  num_classes, keys_out, boxes, scores, num_boxes, cand_boxes, cand_cls, cand_score, cand_n);
     CUDA_CHECK_LAUNCH();
     dim3 grid(static_cast<unsigned>(l.col_blocks), static_cast<unsigned>(l.col_blocks),
               static_cast<unsigned>(batch));
-    mask_kernel<<<grid, kBlockBoxes, 0, stream>>>(l.k, l.col_blocks, params.iou_threshold, cand_boxes,
-                                                  cand_cls, cand_n, mask);
+    LOCDET_LAUNCH(mask_kernel, grid, kBlockBoxes, 0, stream, l.k, l.col_blocks, params.iou_threshold,
+                  cand_boxes, cand_cls, cand_n, mask);
     CUDA_CHECK_LAUNCH();
   }
-  reduce_kernel<<<static_cast<unsigned>(batch), 32, sizeof(uint64_t) * std::max<int64_t>(l.col_blocks, 1),
-                  stream>>>(l.k, l.col_blocks, params.max_det, cand_boxes, cand_cls, cand_score, cand_n, mask,
-                            out_boxes, out_scores, out_classes, out_count);
+  LOCDET_LAUNCH(reduce_kernel, static_cast<unsigned>(batch), 32,
+                sizeof(uint64_t) * std::max<int64_t>(l.col_blocks, 1), stream, l.k, l.col_blocks,
+                params.max_det, cand_boxes, cand_cls, cand_score, cand_n, mask, out_boxes, out_scores,
+                out_classes, out_count);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -24,7 +24,7 @@ void nonfinite_or(int64_t n, const float* x, int32_t bit, int32_t* flag, cudaStr
   if (n <= 0) return;
   const int blocks =
       static_cast<int>(std::min<int64_t>((n + kThreadsPerBlock - 1) / kThreadsPerBlock, kMaxBlocks));
-  nonfinite_or_kernel<<<blocks, kThreadsPerBlock, 0, stream>>>(n, x, bit, flag);
+  LOCDET_LAUNCH(nonfinite_or_kernel, blocks, kThreadsPerBlock, 0, stream, n, x, bit, flag);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -40,8 +40,8 @@ __global__ void lr_schedule_kernel(LrSchedule schedule, int64_t* step, float* lr
 void adamw_step(int64_t n, float* param, const float* grad, float* m, float* v, const float* decay_mask,
                 const AdamWParams& params, const float* lr, const int64_t* step, cudaStream_t stream) {
   if (n <= 0) return;
-  adamw_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, param, grad, m, v, decay_mask, params, lr,
-                                                               step);
+  LOCDET_LAUNCH(adamw_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, param, grad, m, v, decay_mask,
+                params, lr, step);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -49,19 +49,19 @@ void sgd_step(int64_t n, float* param, const float* grad, float* momentum_buf, c
               float momentum, bool nesterov, float weight_decay, const float* lr, cudaStream_t stream) {
   LOCDET_CHECK(momentum == 0.0f || momentum_buf, "sgd_step: momentum ", momentum, " needs a momentum buffer");
   if (n <= 0) return;
-  sgd_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, param, grad, momentum_buf, decay_mask,
-                                                             momentum, nesterov, weight_decay, lr);
+  LOCDET_LAUNCH(sgd_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, param, grad, momentum_buf,
+                decay_mask, momentum, nesterov, weight_decay, lr);
   CUDA_CHECK_LAUNCH();
 }
 
 void ema_update(int64_t n, float* ema, const float* param, float decay, cudaStream_t stream) {
   if (n <= 0) return;
-  ema_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, ema, param, decay);
+  LOCDET_LAUNCH(ema_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, ema, param, decay);
   CUDA_CHECK_LAUNCH();
 }
 
 void lr_schedule_step(const LrSchedule& schedule, int64_t* step, float* lr, cudaStream_t stream) {
-  lr_schedule_kernel<<<1, 1, 0, stream>>>(schedule, step, lr);
+  LOCDET_LAUNCH(lr_schedule_kernel, 1, 1, 0, stream, schedule, step, lr);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -83,7 +83,8 @@ void check_pool_dims(const Pool2dDims& d) {
 void maxpool2d_forward(const Pool2dDims& d, const float* x, float* y, int32_t* argmax, cudaStream_t stream) {
   check_pool_dims(d);
   const int64_t total = static_cast<int64_t>(d.n) * d.c * d.out_h() * d.out_w();
-  maxpool_forward_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(d, total, x, y, argmax);
+  LOCDET_LAUNCH(maxpool_forward_kernel, blocks_for(total), kThreadsPerBlock, 0, stream, d, total, x, y,
+                argmax);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -91,21 +92,22 @@ void maxpool2d_backward(const Pool2dDims& d, const float* dy, const int32_t* arg
                         cudaStream_t stream) {
   check_pool_dims(d);
   const int64_t total = static_cast<int64_t>(d.n) * d.c * d.h * d.w;
-  maxpool_backward_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(d, total, dy, argmax, dx);
+  LOCDET_LAUNCH(maxpool_backward_kernel, blocks_for(total), kThreadsPerBlock, 0, stream, d, total, dy, argmax,
+                dx);
   CUDA_CHECK_LAUNCH();
 }
 
 void global_avgpool_forward(int n, int c, int hw, const float* x, float* y, cudaStream_t stream) {
   LOCDET_CHECK(n > 0 && c > 0 && hw > 0, "global_avgpool: n, c, hw must be positive");
   const int threads = hw >= 256 ? 256 : (hw >= 64 ? 64 : 32);
-  gap_forward_kernel<<<static_cast<unsigned>(n * c), threads, 0, stream>>>(hw, x, y);
+  LOCDET_LAUNCH(gap_forward_kernel, static_cast<unsigned>(n * c), threads, 0, stream, hw, x, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void global_avgpool_backward(int n, int c, int hw, const float* dy, float* dx, cudaStream_t stream) {
   LOCDET_CHECK(n > 0 && c > 0 && hw > 0, "global_avgpool: n, c, hw must be positive");
   const int64_t total = static_cast<int64_t>(n) * c * hw;
-  gap_backward_kernel<<<blocks_for(total), kThreadsPerBlock, 0, stream>>>(total, hw, dy, dx);
+  LOCDET_LAUNCH(gap_backward_kernel, blocks_for(total), kThreadsPerBlock, 0, stream, total, hw, dy, dx);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -2,6 +2,7 @@
 #include <climits>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/scene.h"
 
 namespace locdet::cuda {
@@ -91,8 +92,8 @@ void render_scene_batch(const SceneParams& params, const DigitSource& source, Sc
                         SceneLabel* labels, cudaStream_t stream) {
   if (batch <= 0) return;
   // The float4 store needs 16-byte aligned rows of images; cudaMalloc gives 256.
-  render_scene_kernel<<<batch, kSceneThreads, 0, stream>>>(params, source, key, first_index, indices, images,
-                                                           labels);
+  LOCDET_LAUNCH(render_scene_kernel, batch, kSceneThreads, 0, stream, params, source, key, first_index,
+                indices, images, labels);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -1,5 +1,6 @@
 #include "kernels/common/localizer_targets.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/scene_feed.h"
 
 namespace locdet::cuda {
@@ -20,14 +21,14 @@ __global__ void scene_labels_to_localizer_kernel(const SceneLabel* labels, int b
 }  // namespace
 
 void take_scene_indices(int64_t* cursor, int batch, uint64_t* indices, cudaStream_t stream) {
-  take_scene_indices_kernel<<<1, 256, 0, stream>>>(cursor, batch, indices);
+  LOCDET_LAUNCH(take_scene_indices_kernel, 1, 256, 0, stream, cursor, batch, indices);
   CUDA_CHECK_LAUNCH();
 }
 
 void scene_labels_to_localizer(const SceneLabel* labels, int batch, int height, int width, float* out,
                                cudaStream_t stream) {
-  scene_labels_to_localizer_kernel<<<(batch + 127) / 128, 128, 0, stream>>>(labels, batch, height, width,
-                                                                            out);
+  LOCDET_LAUNCH(scene_labels_to_localizer_kernel, (batch + 127) / 128, 128, 0, stream, labels, batch, height,
+                width, out);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -45,7 +45,7 @@ __global__ void sum_all_kernel(int64_t n, float s, const float* x, float* y) {
   for (int64_t i = threadIdx.x; i < n; i += kThreadsPerBlock) acc += x[i];
   partial[threadIdx.x] = acc;
   __syncthreads();
-  for (int w = kThreadsPerBlock / 2; w > 0; w /= 2) {
+  for (unsigned w = kThreadsPerBlock / 2; w > 0; w /= 2) {
     if (threadIdx.x < w) partial[threadIdx.x] += partial[threadIdx.x + w];
     __syncthreads();
   }
@@ -81,7 +81,7 @@ __global__ void sigmoid_backward_kernel(int64_t n, const float* y, const float* 
 
 void fill(int64_t n, float value, float* y, cudaStream_t stream) {
   if (n == 0) return;
-  fill_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, value, y);
+  LOCDET_LAUNCH(fill_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, value, y);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -91,37 +91,37 @@ void copy_bytes(int64_t bytes, const void* x, void* y, cudaStream_t stream) {
 
 void binary(BinaryKind kind, const Index4& d, const float* a, const float* b, float* y, cudaStream_t stream) {
   int64_t n = d.numel();
-  binary_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(kind, d, n, a, b, y);
+  LOCDET_LAUNCH(binary_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, kind, d, n, a, b, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void scale(int64_t n, float s, const float* x, float* y, cudaStream_t stream) {
-  scale_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, s, x, y);
+  LOCDET_LAUNCH(scale_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, s, x, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void sum_to(const Index4& d, float s, const float* x, float* y, int64_t y_numel, cudaStream_t stream) {
   if (y_numel == 1) {
-    sum_all_kernel<<<1, kThreadsPerBlock, 0, stream>>>(d.numel(), s, x, y);
+    LOCDET_LAUNCH(sum_all_kernel, 1, kThreadsPerBlock, 0, stream, d.numel(), s, x, y);
   } else {
-    sum_to_kernel<<<blocks_for(y_numel), kThreadsPerBlock, 0, stream>>>(d, s, x, y, y_numel);
+    LOCDET_LAUNCH(sum_to_kernel, blocks_for(y_numel), kThreadsPerBlock, 0, stream, d, s, x, y, y_numel);
   }
   CUDA_CHECK_LAUNCH();
 }
 
 void broadcast_to(const Index4& d, float s, const float* x, float* y, cudaStream_t stream) {
   int64_t n = d.numel();
-  broadcast_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(d, n, s, x, y);
+  LOCDET_LAUNCH(broadcast_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, d, n, s, x, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void sigmoid_forward(int64_t n, const float* x, float* y, cudaStream_t stream) {
-  sigmoid_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, x, y);
+  LOCDET_LAUNCH(sigmoid_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, x, y);
   CUDA_CHECK_LAUNCH();
 }
 
 void sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx, cudaStream_t stream) {
-  sigmoid_backward_kernel<<<blocks_for(n), kThreadsPerBlock, 0, stream>>>(n, y, dy, dx);
+  LOCDET_LAUNCH(sigmoid_backward_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, y, dy, dx);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -26,6 +26,16 @@ std::vector<std::string> DetectorConfig::names() const {
   return out;
 }
 
+std::vector<std::string> DetectorConfig::label_names() const {
+  const std::vector<std::string> by_class = names();
+  std::vector<std::string> out;
+  for (int c = 0; c < num_classes(); ++c) {
+    if (classes[c] >= static_cast<int>(out.size())) out.resize(classes[c] + 1);
+    out[classes[c]] = by_class[c];
+  }
+  return out;
+}
+
 nlohmann::json DetectorConfig::to_json() const {
   nlohmann::json sizes = nlohmann::json::array();
   for (const auto& [w, h] : anchor_sizes) sizes.push_back({w, h});

@@ -57,6 +57,9 @@ struct DetectorConfig {
 
   int num_classes() const { return static_cast<int>(classes.size()); }
   std::vector<std::string> names() const;  // class_names, or the label values as text
+  // The names indexed by label value (overlays, predict; models/overlay.h class_label): values no
+  // class has stay empty.
+  std::vector<std::string> label_names() const;
   int anchors_per_cell() const { return static_cast<int>(anchor_sizes.size()); }
   DetectorClassMap class_map() const;
   nlohmann::json to_json() const;

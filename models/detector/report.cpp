@@ -68,8 +68,9 @@ void score_grid(const SceneLabel& label, const std::vector<Detection>& detection
 }  // namespace
 
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const LabeledImages& images,
-                                      int64_t count, int keep, std::vector<DetectionSample>* kept,
-                                      TensorDump* dump) {
+                                      int64_t count, OverlayPick pick,
+                                      std::vector<DetectionSample>* first_scenes,
+                                      std::vector<DetectionSample>* mistake_scenes, TensorDump* dump) {
   if (count <= 0 || count > images.size()) count = images.size();
   const DetectorConfig& config = predictor.config();
   LOCDET_CHECK(images.height() == config.height && images.width() == config.width, "the images (",
@@ -116,9 +117,15 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const Labele
         evaluator.add_detection(image, d.cls,
                                 eval::CocoBox::from_xyxy(d.box[0], d.box[1], d.box[2], d.box[3]), d.score);
       if (has_grid) score_grid(label, detections[b], *preset, &grid);
-      if (kept && static_cast<int64_t>(kept->size()) < keep)
-        kept->push_back(
-            {std::vector<float>(scenes.image(b), scenes.image(b) + pixels), label, detections[b]});
+      const bool want_first = first_scenes && static_cast<int>(first_scenes->size()) < pick.first;
+      const bool want_mistake = mistake_scenes && static_cast<int>(mistake_scenes->size()) < pick.mistakes &&
+                                match_detections(label, detections[b]).mistake();
+      if (want_first || want_mistake) {
+        DetectionSample sample{std::vector<float>(scenes.image(b), scenes.image(b) + pixels), label,
+                               detections[b]};
+        if (want_first) first_scenes->push_back(sample);
+        if (want_mistake) mistake_scenes->push_back(std::move(sample));
+      }
     }
   }
   DetectionEvaluation result;
@@ -134,44 +141,91 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const Labele
 
 DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
                                       const data::Preset& preset, data::Split split, uint64_t data_seed,
-                                      int64_t count, int keep, std::vector<DetectionSample>* kept,
-                                      TensorDump* dump) {
-  return evaluate_detector(predictor, *rendered_scenes(bank, preset, split, data_seed), count, keep, kept,
-                           dump);
+                                      int64_t count, OverlayPick pick,
+                                      std::vector<DetectionSample>* first_scenes,
+                                      std::vector<DetectionSample>* mistake_scenes, TensorDump* dump) {
+  return evaluate_detector(predictor, *rendered_scenes(bank, preset, split, data_seed), count, pick,
+                           first_scenes, mistake_scenes, dump);
 }
 
-void draw_detections(io::RgbImage& image, const std::vector<Detection>& detections, int zoom, float min_score,
-                     const std::vector<std::string>& class_names) {
-  for (const Detection& d : detections) {
+DetectionMatch match_detections(const SceneLabel& label, const std::vector<Detection>& detections,
+                                float min_score) {
+  DetectionMatch match;
+  match.right.assign(detections.size(), false);
+  match.found.assign(static_cast<size_t>(std::max(0, label.count)), false);
+  for (size_t i = 0; i < detections.size(); ++i) {  // score-sorted
+    const Detection& d = detections[i];
     if (d.score < min_score) continue;
-    const int x0 = static_cast<int>(std::lround(d.box[0] * zoom)),
-              y0 = static_cast<int>(std::lround(d.box[1] * zoom));
-    io::draw_rect(image, x0, y0, static_cast<int>(std::lround(d.box[2] * zoom)),
-                  static_cast<int>(std::lround(d.box[3] * zoom)), io::kRed);
-    char text[32];
-    const std::string name = d.cls >= 0 && d.cls < static_cast<int>(class_names.size())
-                                 ? class_names[d.cls]
-                                 : std::to_string(d.digit);
-    std::snprintf(text, sizeof(text), "%s %.2f", name.c_str(), d.score);
-    io::draw_text(image, std::max(0, x0), std::max(0, y0 - 9), text, io::kRed, 1);
+    int best = -1;
+    float best_iou = 0.5f;
+    for (int k = 0; k < label.count; ++k) {
+      if (match.found[k] || label.cls[k] != d.digit) continue;
+      const float iou = box_iou(d.box, label.box[k]);
+      if (iou >= best_iou) {
+        best = k;
+        best_iou = iou;
+      }
+    }
+    if (best >= 0) {
+      match.found[best] = true;
+      match.right[i] = true;
+    } else {
+      ++match.wrong;
+    }
   }
+  for (bool found : match.found) match.missed += !found;
+  return match;
+}
+
+nlohmann::json detection_json(const Detection& d, const std::vector<std::string>& label_names) {
+  return {{"digit", d.digit},
+          {"class", class_label(label_names, d.digit)},
+          {"score", rounded_score(d.score)},
+          {"box_xyxy", box_json(d.box)}};
+}
+
+io::RgbImage draw_detections(io::RgbImage image, const std::vector<Detection>& detections,
+                             const std::vector<std::string>& label_names) {
+  OverlayCanvas canvas(std::move(image));
+  for (const Detection& d : detections)
+    canvas.box(d.box, Mark::kRight, class_label(label_names, d.digit) + " " + format_score(d.score));
+  return canvas.image();
 }
 
 void write_detector_overlay(const std::string& path, const std::vector<DetectionSample>& samples, int height,
                             int width, float min_score, int columns, int zoom,
-                            const std::vector<std::string>& class_names) {
+                            const std::vector<std::string>& label_names) {
   std::vector<io::RgbImage> tiles;
   for (const DetectionSample& s : samples) {
-    io::RgbImage tile = io::gray_to_rgb(s.image.data(), height, width, zoom);
+    OverlayCanvas canvas(io::gray_to_rgb(s.image.data(), height, width, zoom));
+    const DetectionMatch match = match_detections(s.label, s.detections, min_score);
+    auto zoomed = [&](const float* b, float* out) {
+      for (int k = 0; k < 4; ++k) out[k] = b[k] * zoom;
+    };
+    float box[4];
+    // The truth first, so the detections' labels go where the truth's are not.
     for (int k = 0; k < s.label.count; ++k) {
-      const float* b = s.label.box[k];
-      io::draw_rect(tile, static_cast<int>(b[0] * zoom), static_cast<int>(b[1] * zoom),
-                    static_cast<int>(b[2] * zoom), static_cast<int>(b[3] * zoom), io::kGreen);
+      zoomed(s.label.box[k], box);
+      const std::string name = class_label(label_names, s.label.cls[k]);
+      canvas.box(box, match.found[k] ? Mark::kTruth : Mark::kWrong, match.found[k] ? name : "MISS " + name);
     }
-    draw_detections(tile, s.detections, zoom, min_score, class_names);
-    tiles.push_back(std::move(tile));
+    for (size_t i = 0; i < s.detections.size(); ++i) {
+      const Detection& d = s.detections[i];
+      if (d.score < min_score) continue;
+      zoomed(d.box, box);
+      canvas.box(box, match.right[i] ? Mark::kRight : Mark::kWrong,
+                 class_label(label_names, d.digit) + " " + format_score(d.score));
+    }
+    const int found = static_cast<int>(std::count(match.found.begin(), match.found.end(), true));
+    std::vector<std::pair<std::string, Mark>> caption = {
+        {"TRUE " + std::to_string(s.label.count) + " FOUND " + std::to_string(found), Mark::kTruth}};
+    caption.push_back({match.mistake() ? "X MISSED " + std::to_string(match.missed) + " WRONG " +
+                                             std::to_string(match.wrong)
+                                       : "",
+                       Mark::kWrong});
+    tiles.push_back(caption_tile(canvas.image(), caption, match.mistake()));
   }
-  io::write_png(path, io::compose_grid(tiles, columns));
+  write_overlay_grid(path, tiles, columns);
 }
 
 }  // namespace locdet::models

@@ -52,10 +52,11 @@ Validation DetectorTrainer::validate() {
   validator_->copy_weights_from(executor());
   auto shown = std::make_shared<std::vector<DetectionSample>>();  // the first 16 images, for the overlay
   const auto val =
-      evaluate_detector(*validator_, *data().images(data::Split::kVal), run_.val_count, 16, shown.get());
+      evaluate_detector(*validator_, *data().images(data::Split::kVal), run_.val_count, {16, 0}, shown.get());
   Validation v;
   v.write_overlay = [this, shown](const std::string& path) {
-    write_detector_overlay(path, *shown, run_.model.height, run_.model.width, 0.3f, 8, 3, run_.model.names());
+    write_detector_overlay(path, *shown, run_.model.height, run_.model.width, kOverlayMinScore, 8, 4,
+                           run_.model.label_names());
   };
   v.record = {{"map", val.coco.map},
               {"map50", val.coco.map50},

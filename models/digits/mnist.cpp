@@ -162,9 +162,34 @@ Mnist load_mnist(const std::string& dir) {
   return mnist;
 }
 
-std::string default_mnist_dir() {
+std::vector<std::string> default_mnist_dirs() {
   const char* env = std::getenv("LOCDET_MNIST_DIR");
-  return env && *env ? env : "data/mnist";
+  if (env && *env) return {env};
+  std::vector<std::string> dirs;
+  std::error_code error;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) dirs.push_back((exe.parent_path() / "../../data/mnist").lexically_normal().string());
+  dirs.push_back((std::filesystem::current_path(error) / "data/mnist").string());
+  return dirs;
+}
+
+std::string default_mnist_dir() {
+  const std::vector<std::string> dirs = default_mnist_dirs();
+  for (const std::string& dir : dirs)
+    if (std::filesystem::is_directory(dir)) return dir;
+  return dirs.front();
+}
+
+std::string find_mnist_dir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const std::vector<std::string> dirs = default_mnist_dirs();
+  for (const std::string& dir : dirs)
+    if (std::filesystem::is_directory(dir)) return dir;
+  std::string looked;
+  for (const std::string& dir : dirs) looked += (looked.empty() ? "'" : ", '") + dir + "'";
+  const char* env = std::getenv("LOCDET_MNIST_DIR");
+  fail("no MNIST folder found (looked in ", looked, env && *env ? ", from $LOCDET_MNIST_DIR" : "", "); ",
+       kFix, ", or pass --mnist DIR");
 }
 
 }  // namespace locdet::data

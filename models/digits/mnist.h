@@ -37,8 +37,16 @@ MnistSplit parse_idx_pair(const std::vector<uint8_t>& image_bytes, const std::st
 // per-digit label counts. Throws with the fix ("run tools/bootstrap.sh") on any problem.
 Mnist load_mnist(const std::string& dir);
 
-// $LOCDET_MNIST_DIR if set, else "data/mnist".
+// Where the programs look for MNIST without --mnist, in order: $LOCDET_MNIST_DIR when it is
+// set (then only there); data/mnist of the source tree the program was built in, found from
+// the executable's own path (build/bin/NAME -> build/bin/../../data/mnist), so a command works
+// from any folder; data/mnist under the current folder.
+std::vector<std::string> default_mnist_dirs();
+// The first of default_mnist_dirs() that is a folder, else the first of them.
 std::string default_mnist_dir();
+// `flag` (the --mnist value) when given, else the first default folder that exists; throws,
+// naming every folder it looked in and how to get MNIST, when none does.
+std::string find_mnist_dir(const std::string& flag);
 
 // Official per-digit label counts; a file that disagrees is not the real MNIST.
 extern const int kMnistTrainLabelCounts[10];

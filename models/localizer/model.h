@@ -63,6 +63,11 @@ struct LocalizerPrediction {
   int digit = 0;                // argmax class (index into class_names) at the chosen cell
   float confidence = 0.0f;      // softmax probability of that class
   float box[4] = {0, 0, 0, 0};  // normalized xyxy
+
+  bool present() const { return presence > 0.5f; }
+  // How sure the model is that this digit is there: presence x class confidence (what
+  // predict's JSON and every overlay show as the score).
+  float score() const { return presence * confidence; }
 };
 
 // Host-side decoding of one batch of outputs (as read from the executor).

@@ -6,13 +6,15 @@
 
 #include "engine/io/image.h"
 #include "kernels/base/error.h"
+#include "kernels/common/box.h"
 #include "kernels/common/localizer_targets.h"
 
 namespace locdet::models {
 
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const LabeledImages& images,
-                                            int64_t count, int keep, std::vector<SampleResult>* kept,
-                                            TensorDump* dump) {
+                                            int64_t count, OverlayPick pick,
+                                            std::vector<SampleResult>* first_scenes,
+                                            std::vector<SampleResult>* mistake_scenes, TensorDump* dump) {
   if (count <= 0 || count > images.size()) count = images.size();
   const int height = images.height(), width = images.width();
   LOCDET_CHECK(height == predictor.config().height && width == predictor.config().width, "the images (",
@@ -37,8 +39,14 @@ eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const
                               label[2] + label[4] / 2};
       const LocalizerPrediction& p = predictions[b];
       evaluator.add(p.presence_logit, p.digit, p.box, label[0] > 0.5f, static_cast<int>(label[5]), truth);
-      if (kept && static_cast<int64_t>(kept->size()) < keep) {
-        kept->push_back({std::vector<float>(scenes.image(b), scenes.image(b) + pixels), scenes.labels[b], p});
+      const bool want_first = first_scenes && static_cast<int>(first_scenes->size()) < pick.first;
+      const bool want_mistake = mistake_scenes && static_cast<int>(mistake_scenes->size()) < pick.mistakes &&
+                                localizer_mistake(scenes.labels[b], p, height, width);
+      if (want_first || want_mistake) {
+        SampleResult sample{std::vector<float>(scenes.image(b), scenes.image(b) + pixels), scenes.labels[b],
+                            p};
+        if (want_first) first_scenes->push_back(sample);
+        if (want_mistake) mistake_scenes->push_back(std::move(sample));
       }
     }
   }
@@ -47,39 +55,91 @@ eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const
 
 eval::LocalizationReport evaluate_localizer(LocalizerPredictor& predictor, const data::DigitBank& bank,
                                             const data::Preset& preset, data::Split split, uint64_t data_seed,
-                                            int64_t count, int keep, std::vector<SampleResult>* kept,
-                                            TensorDump* dump) {
-  return evaluate_localizer(predictor, *rendered_scenes(bank, preset, split, data_seed), count, keep, kept,
-                            dump);
+                                            int64_t count, OverlayPick pick,
+                                            std::vector<SampleResult>* first_scenes,
+                                            std::vector<SampleResult>* mistake_scenes, TensorDump* dump) {
+  return evaluate_localizer(predictor, *rendered_scenes(bank, preset, split, data_seed), count, pick,
+                            first_scenes, mistake_scenes, dump);
+}
+
+namespace {
+
+// The prediction's box in the pixels of an image `zoom` times the model's input.
+void predicted_box_pixels(const LocalizerPrediction& p, int height, int width, float zoom, float* box) {
+  for (int k = 0; k < 4; ++k) box[k] = p.box[k] * (k % 2 == 0 ? width : height) * zoom;
+}
+
+}  // namespace
+
+bool localizer_mistake(const SceneLabel& label, const LocalizerPrediction& prediction, int height,
+                       int width) {
+  const bool present = label.count > 0;
+  if (present != prediction.present()) return true;
+  if (!present) return false;
+  float box[4];
+  predicted_box_pixels(prediction, height, width, 1.0f, box);
+  return prediction.digit != label.cls[0] || box_iou(box, label.box[0]) < 0.5f;
 }
 
 void write_localizer_overlay(const std::string& path, const std::vector<SampleResult>& samples, int height,
                              int width, int columns, int zoom, const std::vector<std::string>& class_names) {
   std::vector<io::RgbImage> tiles;
   for (const SampleResult& s : samples) {
-    io::RgbImage tile = io::gray_to_rgb(s.image.data(), height, width, zoom);
-    for (int k = 0; k < s.label.count; ++k) {
-      const float* b = s.label.box[k];
-      io::draw_rect(tile, static_cast<int>(b[0] * zoom), static_cast<int>(b[1] * zoom),
-                    static_cast<int>(b[2] * zoom), static_cast<int>(b[3] * zoom), io::kGreen);
-    }
+    OverlayCanvas canvas(io::gray_to_rgb(s.image.data(), height, width, zoom));
     const LocalizerPrediction& p = s.prediction;
-    char text[32];
-    if (p.presence > 0.5f) {
-      io::draw_rect(tile, static_cast<int>(std::lround(p.box[0] * width * zoom)),
-                    static_cast<int>(std::lround(p.box[1] * height * zoom)),
-                    static_cast<int>(std::lround(p.box[2] * width * zoom)),
-                    static_cast<int>(std::lround(p.box[3] * height * zoom)), io::kRed);
-      const std::string name =
-          p.digit < static_cast<int>(class_names.size()) ? class_names[p.digit] : std::to_string(p.digit);
-      std::snprintf(text, sizeof(text), "%s %.0f%%", name.c_str(), 100.0f * p.confidence * p.presence);
-    } else {
-      std::snprintf(text, sizeof(text), "none %.0f%%", 100.0f * (1.0f - p.presence));
+    const bool wrong = localizer_mistake(s.label, p, height, width);
+    const bool present = s.label.count > 0;
+    float truth[4], predicted[4];
+    if (present) {
+      for (int k = 0; k < 4; ++k) truth[k] = s.label.box[0][k] * zoom;
+      canvas.box(truth, Mark::kTruth, "");
     }
-    io::draw_text(tile, 2, 2, text, io::kRed, 2);
-    tiles.push_back(std::move(tile));
+    std::string caption = std::string(wrong ? "X " : "") + "PRED ", iou;
+    if (p.present()) {
+      predicted_box_pixels(p, height, width, static_cast<float>(zoom), predicted);
+      canvas.box(predicted, wrong ? Mark::kWrong : Mark::kRight, "");
+      caption += class_label(class_names, p.digit) + " " + format_score(p.score());
+      if (present) {
+        char text[16];
+        std::snprintf(text, sizeof(text), "IOU %.2f", box_iou(predicted, truth));
+        iou = text;
+      }
+    } else {
+      caption += "NONE";
+    }
+    const Mark mark = wrong ? Mark::kWrong : Mark::kRight;
+    tiles.push_back(caption_tile(
+        canvas.image(),
+        {{"TRUE " + (present ? class_label(class_names, s.label.cls[0]) : std::string("NONE")), Mark::kTruth},
+         {caption, mark},
+         {iou, mark}},
+        wrong));
   }
-  io::write_png(path, io::compose_grid(tiles, columns));
+  write_overlay_grid(path, tiles, columns);
+}
+
+nlohmann::json localizer_prediction_json(const LocalizerPrediction& p, const float box[4],
+                                         const std::vector<std::string>& class_names) {
+  const nlohmann::json null;
+  const bool present = p.present();
+  return {{"present", present},
+          {"presence", rounded_score(p.presence)},
+          {"digit", present ? nlohmann::json(p.digit) : null},
+          {"class", present ? nlohmann::json(class_label(class_names, p.digit)) : null},
+          {"score", present ? nlohmann::json(rounded_score(p.score())) : null},
+          {"box_xyxy", present ? box_json(box) : null}};
+}
+
+io::RgbImage draw_localizer_prediction(io::RgbImage image, const LocalizerPrediction& prediction,
+                                       const float box[4], const std::vector<std::string>& class_names) {
+  OverlayCanvas canvas(std::move(image));
+  if (prediction.present()) {
+    canvas.box(box, Mark::kRight,
+               class_label(class_names, prediction.digit) + " " + format_score(prediction.score()));
+  } else {
+    canvas.corner_label("NONE", Mark::kRight);
+  }
+  return canvas.image();
 }
 
 }  // namespace locdet::models

@@ -71,8 +71,8 @@ Validation LocalizerTrainer::validate() {
   if (!validator_) validator_ = std::make_unique<LocalizerPredictor>(run_.model, 250, device());
   validator_->copy_weights_from(executor());
   auto shown = std::make_shared<std::vector<SampleResult>>();  // the first 16 images, for the overlay
-  const auto val =
-      evaluate_localizer(*validator_, *data().images(data::Split::kVal), run_.val_count, 16, shown.get());
+  const auto val = evaluate_localizer(*validator_, *data().images(data::Split::kVal), run_.val_count, {16, 0},
+                                      shown.get());
   Validation v;
   v.write_overlay = [this, shown](const std::string& path) {
     write_localizer_overlay(path, *shown, run_.model.height, run_.model.width, 8, 3, run_.model.class_names);

@@ -50,14 +50,17 @@ train_ok "localizer on the second seed's CSV" "$WORK/r_csv" --task localize --da
 check "--input sets the model input" python3 -c \
   "import json, sys; sys.exit(json.load(open(sys.argv[1]))['data']['input'] != [52, 64])" "$WORK/r_csv/config.json"
 
-# ---- --resume reloads the dataset; a changed dataset is refused, the run untouched
+# ---- --resume reloads the dataset (here to train the run longer); a changed dataset is refused,
+# the run untouched (a finished run needs no data: resuming it only says so)
 rc=0
-"$BIN/train_gpu" --out "$WORK/r_loc" --resume --device cpu --test-count 16 >"$WORK/resume.log" 2>&1 || rc=$?
-check "--resume of a dataset run (exit $rc)" test "$rc" = 0
+"$BIN/train_gpu" --out "$WORK/r_loc" --resume --epochs 2 --device cpu >"$WORK/resume.log" 2>&1 || rc=$?
+check "--resume --epochs 2 of a dataset run (exit $rc)" test "$rc" = 0
+check "--resume --epochs 2 trained and tested the second epoch" python3 -c \
+  "import json, sys; sys.exit(json.load(open(sys.argv[1]))['trained_epochs'] != 2)" "$WORK/r_loc/eval.json"
 snapshot "$WORK/r_loc" >"$WORK/r_loc.sha"
 rm "$WORK/loc/images/train_000047.png"
 expect_failure "--resume with an image gone" 1 "train_000047.png' not found" -- \
-  "$BIN/train_gpu" --out "$WORK/r_loc" --resume --device cpu
+  "$BIN/train_gpu" --out "$WORK/r_loc" --resume --epochs 3 --device cpu
 expect_unchanged "--resume with an image gone" "$WORK/r_loc" "$WORK/r_loc.sha"
 
 # ---- a YOLO folder in Ultralytics' layout: images/{train,val}, labels/{train,val}, data.yaml

@@ -5,6 +5,7 @@
   edit_checkpoint.py IN OUT run.A.B=JSON     sets any field of locdet.run (e.g. run.model.nms.max_det=20)
   edit_checkpoint.py IN OUT tensor.NAME=JSON sets an F32 tensor: a number fills it, a list gives every value
   edit_checkpoint.py IN OUT garble           overwrites header bytes with junk
+  edit_checkpoint.py IN OUT fill=TENSOR:V    sets every element of an F32 tensor to V
 """
 import json
 import struct
@@ -21,6 +22,14 @@ if edit == "garble":
     open(dst, "wb").write(bytes(out))
     sys.exit(0)
 key, value = edit.split("=", 1)
+if key == "fill":
+    name, number = value.rsplit(":", 1)
+    info = header[name]
+    assert info["dtype"] == "F32", info
+    begin, end = info["data_offsets"]
+    body = body[:begin] + struct.pack("<f", float(number)) * ((end - begin) // 4) + body[end:]
+    open(dst, "wb").write(data[: 8 + n] + body)
+    sys.exit(0)
 meta = header.setdefault("__metadata__", {})
 if key == "task":
     meta["locdet.task"] = value

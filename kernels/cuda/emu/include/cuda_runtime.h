@@ -1,0 +1,3 @@
+// Emulated CUDA (kernels/cuda/emu/runtime.h): the runtime API plus device built-ins.
+#pragma once
+#include "kernels/cuda/emu/runtime.h"
