@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"train", "val", "test"}));
   app.add_option("--count", count, "number of scenes (samples 0..count-1 of the split)")->required();
   app.add_option("--out", out_dir, "output directory")->required();
-  app.add_option("--format", formats, "comma-separated subset of png,coco,yolo")->capture_default_str();
+  app.add_option("--format", formats, "comma-separated subset of png,coco,yolo,csv")->capture_default_str();
   app.add_option("--seed", seed, "dataset seed")->capture_default_str();
   app.add_option("--preset-file", preset_file, "JSON file with user presets");
   app.add_option("--mnist", mnist_dir,

@@ -4,8 +4,9 @@
 //   predict --checkpoint runs/loc/checkpoint.safetensors --images a.png photos/ 'scans/*.jpg' --out preds/
 // Inputs are files, folders (every image in them, recursively) or quoted globs. For each input
 // REL (its path relative to the deepest folder that holds every input) it writes
-// OUT/REL.json (localizer: presence, digit, score, box; detector: a list of detections with
-// digit, score, box) and OUT/REL.overlay.png, so two inputs never share an output. It never
+// OUT/REL.json (localizer: presence, digit, class, score, box; detector: a list of detections
+// with digit, class, score, box; "class" is the class's name, e.g. a dataset's category) and
+// OUT/REL.overlay.png, so two inputs never share an output. It never
 // writes over an input: an --out that holds an input is refused, and a folder scan skips --out.
 #include <glob.h>
 
@@ -181,9 +182,11 @@ class LocalizerOnImages final : public ImagePredictor {
     unletterbox(model_box, fitted, image.width, image.height, box);
     for (int k = 0; k < 4; ++k) drawn[k] = box[k] * zoom;
     Prediction out;
-    out.json = models::localizer_prediction_json(p, box);
-    out.summary = p.present() ? std::to_string(p.digit) + " " + models::format_score(p.score()) : "no digit";
-    out.overlay = models::draw_localizer_prediction(std::move(canvas), p, drawn);
+    const std::vector<std::string>& names = run_.model.class_names;
+    out.json = models::localizer_prediction_json(p, box, names);
+    out.summary = p.present() ? models::class_label(names, p.digit) + " " + models::format_score(p.score())
+                              : "no digit";
+    out.overlay = models::draw_localizer_prediction(std::move(canvas), p, drawn, names);
     return out;
   }
 
@@ -197,6 +200,7 @@ class DetectorOnImages final : public ImagePredictor {
   DetectorOnImages(const std::string& checkpoint, locdet::Device device, float min_score)
       : run_(models::read_detector_run(checkpoint)),
         predictor_(run_.model, 1, device),
+        label_names_(run_.model.label_names()),
         min_score_(min_score) {
     predictor_.load_checkpoint(checkpoint);
   }
@@ -214,20 +218,21 @@ class DetectorOnImages final : public ImagePredictor {
       float box[4];
       unletterbox(d.box, fitted, image.width, image.height, box);
       std::copy_n(box, 4, d.box);
-      list.push_back(models::detection_json(d));
-      out.summary += " " + std::to_string(d.digit) + " " + models::format_score(d.score);
+      list.push_back(models::detection_json(d, label_names_));
+      out.summary += " " + models::class_label(label_names_, d.digit) + " " + models::format_score(d.score);
       for (int k = 0; k < 4; ++k) d.box[k] = box[k] * zoom;
       drawn.push_back(d);
     }
     out.summary = std::to_string(drawn.size()) + " digit(s)" + out.summary;
     out.json = {{"detections", list}};
-    out.overlay = models::draw_detections(std::move(canvas), drawn);
+    out.overlay = models::draw_detections(std::move(canvas), drawn, label_names_);
     return out;
   }
 
  private:
   models::DetectorRun run_;
   models::DetectorPredictor predictor_;
+  std::vector<std::string> label_names_;
   float min_score_;
 };
 

@@ -1,10 +1,11 @@
-// train_gpu: trains a localizer or a detector on augmented MNIST scenes, entirely on the
-// device (scene rendering, forward, loss, anchor matching, backward, optimizer), validates
-// every epoch, keeps the best checkpoint, then evaluates it on the test split and draws
-// overlays.
+// train_gpu: trains a localizer or a detector on augmented MNIST scenes or on a dataset on disk,
+// entirely on the device (scene rendering or dataset augmentation, forward, loss, anchor matching,
+// backward, optimizer), validates every epoch, keeps the best checkpoint, then evaluates it on the
+// test split and draws overlays.
 //
 //   train_gpu --task localize --preset inf265-loc --model small --epochs 8 --out runs/loc
 //   train_gpu --task detect --preset det10 --epochs 10 --out runs/det
+//   train_gpu --task detect --data datasets/mine --epochs 20 --out runs/mine   (COCO/YOLO/CSV)
 //   train_gpu --out runs/loc --resume          (continues an interrupted run exactly)
 //   train_gpu --out runs/loc --resume --epochs 12   (extends a run to 12 epochs)
 //   train_gpu --init-from runs/loc/checkpoint.safetensors --out runs/tuned   (new run, trained weights)
@@ -19,6 +20,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <utility>
 
 #include "apps/cli.h"
 #include "engine/checkpoint.h"
@@ -36,6 +39,7 @@
 #include "models/localizer/report.h"
 #include "models/localizer/run.h"
 #include "models/localizer/trainer.h"
+#include "models/training_data.h"
 
 namespace {
 
@@ -59,7 +63,33 @@ struct Options {
   float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, box_weight = 2.0f;
   uint64_t seed = 1;
   bool resume = false, no_cuda_graph = false;
+  // A dataset on disk instead of a preset (models/training_data.h).
+  std::string data, data_format, input, augment = "default";
+  double val_fraction = 0.1;
 };
+
+// The images of a run: the digit bank (scene runs) or the loaded dataset (dataset runs).
+struct RunImages {
+  std::unique_ptr<locdet::data::DigitBank> bank;
+  std::shared_ptr<const locdet::Dataset> dataset;
+  models::DatasetSpec spec;
+
+  models::TrainingData training_data(const models::RunSchedule& run) const {
+    return run.on_files() ? models::TrainingData(dataset, run.data, run.data_seed)
+                          : models::TrainingData(*bank, run.preset, run.data_seed);
+  }
+};
+
+// --input HxW (empty: 0x0, from the images).
+std::pair<int, int> parse_input(const std::string& text) {
+  if (text.empty()) return {0, 0};
+  int h = 0, w = 0;
+  char x = 0, extra = 0;
+  if (std::sscanf(text.c_str(), "%d%c%d%c", &h, &x, &w, &extra) != 3 || (x != 'x' && x != 'X') || h < 8 ||
+      w < 8 || h % 4 || w % 4)
+    locdet::fail("--input '", text, "': expected HEIGHTxWIDTH, multiples of 4 and at least 8, e.g. 48x60");
+  return {h, w};
+}
 
 // What the command line asked for beyond the options' values: which flags were given, and
 // how to run this program again.
@@ -73,11 +103,13 @@ struct Invocation {
 // checkpoint.
 constexpr const char* kModelFlags[] = {"--model",      "--width",   "--box-loss", "--class-loss", "--anchors",
                                        "--head-convs", "--pos-iou", "--neg-iou",  "--box-weight"};
-// The rest of what config.json fixes. --epochs is not among them: with --resume it extends
+// The rest of what config.json fixes, the dataset flags included (a resumed run reads its
+// dataset again as config.json says). --epochs is not among them: with --resume it extends
 // (or shortens) the run.
 constexpr const char* kRunFlags[] = {
-    "--task", "--preset",    "--preset-file", "--batch",        "--steps-per-epoch", "--lr",
-    "--seed", "--val-count", "--warmup",      "--weight-decay", "--patience"};
+    "--task",        "--preset",    "--preset-file", "--batch",        "--steps-per-epoch", "--lr",
+    "--seed",        "--val-count", "--warmup",      "--weight-decay", "--patience",        "--data",
+    "--data-format", "--input",     "--augment",     "--val-fraction"};
 
 void check_flag_combinations(const Options& o, const Invocation& call) {
   if (o.resume && !o.init_from.empty())
@@ -97,14 +129,27 @@ void check_flag_combinations(const Options& o, const Invocation& call) {
                      "; drop ", flag);
 }
 
-void print_start(const std::string& out, locdet::Device device, const locdet::data::Preset& preset,
+void print_start(const std::string& out, locdet::Device device, const std::string& data,
                  const locdet::models::BackboneConfig& backbone, int batch, int epochs, int64_t steps,
                  const std::string& mode) {
+  std::fprintf(stderr,
+               "train_gpu: %s on %s | %s | model %s width %d | batch %d | %d epochs x %lld steps | %s\n",
+               out.c_str(), locdet::device_name(device), data.c_str(), backbone.kind.c_str(), backbone.width,
+               batch, epochs, static_cast<long long>(steps), mode.c_str());
+}
+
+// What a dataset run read, before training starts.
+void print_dataset(const models::DatasetSpec& s, int64_t device_bytes) {
   std::fprintf(
       stderr,
-      "train_gpu: %s on %s | preset %s | model %s width %d | batch %d | %d epochs x %lld steps | %s\n",
-      out.c_str(), locdet::device_name(device), preset.name.c_str(), backbone.kind.c_str(), backbone.width,
-      batch, epochs, static_cast<long long>(steps), mode.c_str());
+      "train_gpu: dataset %s (%s, %s) | input %dx%d | %zu classes | %lld train, %lld val (%s), %lld test "
+      "images\n",
+      s.dir.c_str(), s.format.c_str(), s.layout.c_str(), s.height, s.width, s.classes.size(),
+      static_cast<long long>(s.train_images), static_cast<long long>(s.val_images), s.val_source.c_str(),
+      static_cast<long long>(s.test_images));
+  if (device_bytes > 0)
+    std::fprintf(stderr, "train_gpu: the training images take %.1f MiB of GPU memory (uploaded once)\n",
+                 device_bytes / 1048576.0);
 }
 
 // The flags every task shares: the batch, epochs and AdamW schedule, the seeds, the counts.
@@ -206,10 +251,12 @@ locdet::TrainingResult train_until_done(locdet::TrainingTask& task, locdet::RunD
 
 // eval.json for the best checkpoint on the test split.
 void write_test_report(locdet::RunDir& dir, nlohmann::json report, const models::RunSchedule& run,
-                       double train_seconds, std::chrono::steady_clock::time_point test_started) {
+                       const models::LabeledImages& images, double train_seconds,
+                       std::chrono::steady_clock::time_point test_started) {
   report["split"] = "test";
   report["checkpoint"] = dir.best_checkpoint();
-  report["preset"] = run.preset.name;
+  report[run.on_files() ? "data" : "preset"] = run.on_files() ? run.data.dir : run.preset.name;
+  report["images_scored"] = images.describe();
   report["trained_epochs"] = run.epochs;
   report["train_seconds"] = train_seconds;
   report["test_seconds"] = seconds_since(test_started);
@@ -217,13 +264,12 @@ void write_test_report(locdet::RunDir& dir, nlohmann::json report, const models:
 }
 
 // Trains `run` with `Trainer` into `dir` (or resumes it as `plan` says), then scores the best
-// checkpoint on the test split with test(train_seconds); returns the exit code (130 when
-// stopped).
+// checkpoint on the run's test images with test(images, train_seconds); returns the exit code
+// (130 when stopped).
 template <class Trainer, class Run, class TestFn>
 int train_and_test(const Options& o, const Invocation& call, const Run& run, const ResumePlan& plan,
-                   locdet::Device device, locdet::RunDir& dir, const locdet::data::DigitBank& bank,
-                   TestFn&& test) {
-  Trainer trainer(run, bank, device, !o.no_cuda_graph);
+                   locdet::Device device, locdet::RunDir& dir, const RunImages& images, TestFn&& test) {
+  Trainer trainer(run, images.training_data(run), device, !o.no_cuda_graph);
   if (plan.extend) {
     dir.log_metrics({{"kind", "extend"},
                      {"epochs_done", plan.epochs_done},
@@ -234,11 +280,12 @@ int train_and_test(const Options& o, const Invocation& call, const Run& run, con
                  "is recomputed for %d epochs (the steps already taken keep the rates they had)\n",
                  o.out.c_str(), run.epochs, plan.epochs_before, run.epochs);
   }
-  print_start(o.out, device, run.preset, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
+  if (run.on_files()) print_dataset(run.data, trainer.data().device_bytes());
+  print_start(o.out, device, run.data_name(), run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
               trainer.executor().mode());
   const locdet::TrainingResult result = train_until_done(trainer, dir, run.patience, o, call);
   if (result.end == locdet::TrainingEnd::kStopped) return 130;
-  test(result.train_seconds);
+  test(*trainer.data().images(locdet::data::Split::kTest), result.train_seconds);
   std::printf("wrote %s, %s, %s\n", dir.file("eval.json").c_str(), dir.best_checkpoint().c_str(),
               dir.file("overlays/test.png").c_str());
   return 0;
@@ -246,17 +293,26 @@ int train_and_test(const Options& o, const Invocation& call, const Run& run, con
 
 // ---- localizer ---------------------------------------------------------------------------------
 
-models::LocalizerRun localizer_run_from_options(const Options& o, const locdet::data::DigitBank& bank) {
+models::LocalizerRun localizer_run_from_options(const Options& o, const RunImages& images) {
   models::LocalizerRun run;
-  run.preset = locdet::data::find_preset(o.preset.empty() ? "inf265-loc" : o.preset, o.preset_file);
+  if (images.dataset) {
+    run.data = images.spec;
+  } else {
+    run.preset = locdet::data::find_preset(o.preset.empty() ? "inf265-loc" : o.preset, o.preset_file);
+  }
   if (!o.init_from.empty()) {
     run.model = models::read_localizer_run(o.init_from).model;  // the same model, anchor included
   } else {
-    models::fit_anchor_to_preset(run.model, bank, run.preset);
+    run.model.height = run.input_height();
+    run.model.width = run.input_width();
+    if (images.dataset) {
+      run.model.class_names = run.data.classes;
+      models::fit_anchor_to_boxes(run.model, images.training_data(run).training_box_sizes(2000));
+    } else {
+      models::fit_anchor_to_preset(run.model, *images.bank, run.preset);
+    }
     run.model.backbone.kind = o.model;
     run.model.backbone.width = o.width;
-    run.model.height = run.preset.height;
-    run.model.width = run.preset.width;
     run.model.box_loss = o.box_loss;
   }
   schedule_from_options(o, run);
@@ -266,45 +322,56 @@ models::LocalizerRun localizer_run_from_options(const Options& o, const locdet::
 
 int train_localizer(const Options& o, const Invocation& call, const models::LocalizerRun& run,
                     const ResumePlan& plan, locdet::Device device, locdet::RunDir& dir,
-                    const locdet::data::DigitBank& bank) {
-  return train_and_test<
-      models::LocalizerTrainer>(o, call, run, plan, device, dir, bank, [&](double train_seconds) {
-    const auto test_started = std::chrono::steady_clock::now();
-    models::LocalizerPredictor predictor(run.model, 250, device);
-    predictor.load_checkpoint(dir.best_checkpoint());
-    std::vector<models::SampleResult> samples;
-    const auto test = models::evaluate_localizer(predictor, bank, run.preset, locdet::data::Split::kTest,
-                                                 run.data_seed, run.test_count, {48, 0}, &samples);
-    write_test_report(dir, test.to_json(), run, train_seconds, test_started);
-    models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
-                                    run.preset.width);
-    std::printf(
-        "test (%lld scenes): accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy %.2f%%\n",
-        static_cast<long long>(test.images), 100.0 * test.accuracy, test.mean_iou, test.performance,
-        100.0 * test.presence_accuracy);
-  });
+                    const RunImages& images) {
+  return train_and_test<models::LocalizerTrainer>(
+      o, call, run, plan, device, dir, images, [&](const models::LabeledImages& data, double train_seconds) {
+        const auto test_started = std::chrono::steady_clock::now();
+        models::LocalizerPredictor predictor(run.model, 250, device);
+        predictor.load_checkpoint(dir.best_checkpoint());
+        std::vector<models::SampleResult> samples;
+        const auto test = models::evaluate_localizer(predictor, data, run.test_count, {48, 0}, &samples);
+        write_test_report(dir, test.to_json(), run, data, train_seconds, test_started);
+        models::write_localizer_overlay(dir.file("overlays/test.png"), samples, run.model.height,
+                                        run.model.width, 8, 3, run.model.class_names);
+        std::printf(
+            "test (%lld images: %s): accuracy %.2f%%  mean IoU %.4f  performance %.4f  presence accuracy "
+            "%.2f%%\n",
+            static_cast<long long>(test.images), data.describe().c_str(), 100.0 * test.accuracy,
+            test.mean_iou, test.performance, 100.0 * test.presence_accuracy);
+      });
 }
 
 // ---- detector ----------------------------------------------------------------------------------
 
-models::DetectorRun detector_run_from_options(const Options& o, const locdet::data::DigitBank& bank) {
+models::DetectorRun detector_run_from_options(const Options& o, const RunImages& images) {
   models::DetectorRun run;
-  run.preset = locdet::data::find_preset(o.preset.empty() ? "det10" : o.preset, o.preset_file);
-  LOCDET_CHECK(run.preset.task == "detection", "preset '", run.preset.name,
-               "' is a localization preset; --task detect needs det10, inf265-det or a detection preset");
+  if (images.dataset) {
+    run.data = images.spec;
+  } else {
+    run.preset = locdet::data::find_preset(o.preset.empty() ? "det10" : o.preset, o.preset_file);
+    LOCDET_CHECK(run.preset.task == "detection", "preset '", run.preset.name,
+                 "' is a localization preset; --task detect needs det10, inf265-det or a detection preset");
+  }
   if (!o.init_from.empty()) {
     run.model = models::read_detector_run(o.init_from).model;  // the same model, anchors included
   } else {
     run.model.backbone.kind = o.model;
     run.model.backbone.width = o.width;
-    run.model.height = run.preset.height;
-    run.model.width = run.preset.width;
-    run.model.classes = run.preset.classes;
+    run.model.height = run.input_height();
+    run.model.width = run.input_width();
+    if (images.dataset) {
+      run.model.classes.clear();
+      for (size_t c = 0; c < run.data.classes.size(); ++c) run.model.classes.push_back(static_cast<int>(c));
+      run.model.class_names = run.data.classes;
+    } else {
+      run.model.classes = run.preset.classes;
+    }
     double mean_iou = 0;
-    run.model.anchor_sizes = models::choose_detector_anchors(bank, run.preset, o.anchors, 2000, &mean_iou);
+    run.model.anchor_sizes = models::choose_anchors_for_boxes(
+        images.training_data(run).training_box_sizes(2000), o.anchors, &mean_iou);
     std::fprintf(stderr,
                  "train_gpu: %d anchor sizes from %s's training boxes (mean best IoU %.3f):", o.anchors,
-                 run.preset.name.c_str(), mean_iou);
+                 run.data_name().c_str(), mean_iou);
     for (const auto& [w, h] : run.model.anchor_sizes) std::fprintf(stderr, " %.2fx%.2f", w, h);
     std::fprintf(stderr, "\n");
     run.model.head_convs = o.head_convs;
@@ -320,7 +387,7 @@ models::DetectorRun detector_run_from_options(const Options& o, const locdet::da
 }
 
 void print_detection(const char* what, const models::DetectionEvaluation& e) {
-  std::printf("%s (%lld scenes): AP@[.5:.95] %.4f  AP50 %.4f  AP75 %.4f  AR@100 %.4f", what,
+  std::printf("%s (%lld images): AP@[.5:.95] %.4f  AP50 %.4f  AP75 %.4f  AR@100 %.4f", what,
               static_cast<long long>(e.images), e.coco.map, e.coco.map50, e.coco.map75, e.coco.ar100);
   if (e.grid_performance >= 0)
     std::printf("  grid accuracy %.4f grid IoU %.4f grid performance %.4f", e.grid_accuracy, e.grid_mean_iou,
@@ -330,47 +397,70 @@ void print_detection(const char* what, const models::DetectionEvaluation& e) {
 
 int train_detector(const Options& o, const Invocation& call, const models::DetectorRun& run,
                    const ResumePlan& plan, locdet::Device device, locdet::RunDir& dir,
-                   const locdet::data::DigitBank& bank) {
+                   const RunImages& images) {
   return train_and_test<models::DetectorTrainer>(
-      o, call, run, plan, device, dir, bank, [&](double train_seconds) {
+      o, call, run, plan, device, dir, images, [&](const models::LabeledImages& data, double train_seconds) {
         const auto test_started = std::chrono::steady_clock::now();
         models::DetectorPredictor predictor(run.model, 250, device);
         predictor.load_checkpoint(dir.best_checkpoint());
         std::vector<models::DetectionSample> samples;
-        const auto test = models::evaluate_detector(predictor, bank, run.preset, locdet::data::Split::kTest,
-                                                    run.data_seed, run.test_count, {48, 0}, &samples);
+        const auto test = models::evaluate_detector(predictor, data, run.test_count, {48, 0}, &samples);
         nlohmann::json report = test.to_json();
         report["classes"] = run.model.classes;  // the confusion matrix's rows and columns
-        write_test_report(dir, report, run, train_seconds, test_started);
-        models::write_detector_overlay(dir.file("overlays/test.png"), samples, run.preset.height,
-                                       run.preset.width);
-        print_detection("test", test);
+        report["class_names"] = run.model.names();
+        write_test_report(dir, report, run, data, train_seconds, test_started);
+        models::write_detector_overlay(dir.file("overlays/test.png"), samples, run.model.height,
+                                       run.model.width, models::kOverlayMinScore, 8, 4,
+                                       run.model.label_names());
+        print_detection(("test (" + data.describe() + ")").c_str(), test);
       });
 }
 
 // ---- the command --------------------------------------------------------------------------------
 
+// The images a run trains on: its dataset (a new run's --data, loaded with --data-format,
+// --input, --val-fraction and --augment; a resumed run's, read again as config.json says), or
+// else the digit bank its preset renders scenes from. A dataset that cannot be read refuses the
+// run before anything is written.
+RunImages run_images(const Options& o, const models::RunSchedule* resumed) {
+  RunImages images;
+  if (resumed) {
+    if (resumed->on_files())
+      images.dataset = models::reload_training_dataset(resumed->data, resumed->data_seed);
+  } else if (!o.data.empty()) {
+    LOCDET_CHECK(o.preset.empty(), "pass --preset or --data, not both");
+    const auto [height, width] = parse_input(o.input);
+    models::LoadedDataset loaded =
+        models::load_training_dataset(o.data, o.data_format, height, width, o.val_fraction, 0, o.augment);
+    if (o.task == "localize") models::require_at_most_one_box(*loaded.dataset);
+    images.dataset = std::move(loaded.dataset);
+    images.spec = std::move(loaded.spec);
+  }
+  if (!images.dataset)
+    images.bank = std::make_unique<locdet::data::DigitBank>(
+        locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(locdet::data::find_mnist_dir(o.mnist))));
+  return images;
+}
+
 // A new run (from scratch or --init-from) or a resumed one, of the task's Run type. Every
 // check that can fail runs before the run folder is created (RunDir creates it lazily).
 template <class Run, class TrainFn>
 int start_or_resume(const Options& o, const Invocation& call, locdet::RunDir& dir,
-                    Run (*from_options)(const Options&, const locdet::data::DigitBank&),
-                    TrainFn&& train_task) {
+                    Run (*from_options)(const Options&, const RunImages&), TrainFn&& train_task) {
   Run run;
   ResumePlan plan;
   if (o.resume && !plan_resume(o, call, dir, run, plan)) return 0;
+  const RunImages images = run_images(o, o.resume ? &run : nullptr);
   const locdet::Device device = locdet::choose_device(o.device, "train_gpu", "training");
-  const locdet::data::DigitBank bank =
-      locdet::data::DigitBank::from_mnist(locdet::data::load_mnist(locdet::data::find_mnist_dir(o.mnist)));
   if (!o.resume) {
     try {
-      run = from_options(o, bank);
+      run = from_options(o, images);
     } catch (const locdet::Error& e) {
       if (o.init_from.empty()) throw;
       locdet::fail(e.what(), " (the model comes from --init-from ", o.init_from, ")");
     }
   }
-  return train_task(o, call, run, plan, device, dir, bank);
+  return train_task(o, call, run, plan, device, dir, images);
 }
 
 int train(Options o, const Invocation& call) {
@@ -402,6 +492,22 @@ int main(int argc, char** argv) {
       "scene preset (default: inf265-loc for localize, det10 for detect; also ayulockin-loc, inf265-det, "
       "or one from --preset-file)");
   app.add_option("--preset-file", o.preset_file, "JSON file with user presets");
+  app.add_option("--data", o.data,
+                 "train on a dataset folder instead of a preset: COCO (annotations.json), YOLO (images/ + "
+                 "labels/) or CSV (file,x1,y1,x2,y2,class), in one folder or in train/ val/ test/ folders");
+  app.add_option("--data-format", o.data_format, "with --data: coco | yolo | csv (default: detected)");
+  app.add_option(
+      "--input", o.input,
+      "with --data: model input HEIGHTxWIDTH every image is letterboxed to (default: the most common "
+      "image size)");
+  app.add_option(
+         "--val-fraction", o.val_fraction,
+         "with --data and no val split: fraction of the training images held out (seeded by file name)")
+      ->capture_default_str();
+  app.add_option(
+         "--augment", o.augment,
+         "with --data: none | default | scale=0.9:1.1,translate=0.1,contrast=0.2,brightness=0.1,noise=0.05")
+      ->capture_default_str();
   app.add_option("--model", o.model, "backbone: small | resnet18")->capture_default_str();
   app.add_option("--width", o.width, "channels of the first backbone stage")->capture_default_str();
   app.add_option("--box-loss", o.box_loss,

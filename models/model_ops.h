@@ -16,8 +16,8 @@ extern const OpDef to_cells, cells_to_nchw, decode_boxes, decode_boxes_backward,
     localizer_targets;
 // models/detection_ops.cpp: training targets (anchor matching) and batched NMS
 extern const OpDef detection_targets, batched_nms;
-// models/scene_feed.cpp: the scene renderer as the training graph's data source
-extern const OpDef render_scenes, localizer_labels;
+// models/scene_feed.cpp: the training graph's data source (rendered scenes or a dataset's images)
+extern const OpDef sample_feed, localizer_labels;
 }  // namespace ops
 
 const std::vector<const OpDef*>& model_ops();

@@ -17,6 +17,12 @@ double rounded_score(float score) {
   return std::round(static_cast<double>(score) * 1000.0) / 1000.0;
 }
 
+std::string class_label(const std::vector<std::string>& names, int value) {
+  return value >= 0 && value < static_cast<int>(names.size()) && !names[value].empty()
+             ? names[value]
+             : std::to_string(value);
+}
+
 nlohmann::json box_json(const float xyxy[4]) {
   nlohmann::json list = nlohmann::json::array();
   for (int k = 0; k < 4; ++k) list.push_back(std::round(xyxy[k] * 100.0) / 100.0);

@@ -28,6 +28,9 @@ struct OverlayPick {
 // rounded_score(), the same number.
 std::string format_score(float score);
 double rounded_score(float score);
+// How a class is shown: its name in `names` (a model's class names, indexed as `value` is), else
+// `value` as text (the digit presets' classes are their digits).
+std::string class_label(const std::vector<std::string>& names, int value);
 // A box as JSON: [x0, y0, x1, y1] rounded to 1/100 pixel.
 nlohmann::json box_json(const float xyxy[4]);
 

@@ -10,9 +10,14 @@
 
 namespace locdet::models {
 
+std::string RunSchedule::data_name() const {
+  return on_files() ? "data:" + data.dir : preset.name;
+}
+
 int64_t RunSchedule::epoch_steps() const {
   if (steps_per_epoch > 0) return steps_per_epoch;
-  return std::max<int64_t>(1, data::split_size(preset, data::Split::kTrain) / batch);
+  const int64_t train = on_files() ? data.train_images : data::split_size(preset, data::Split::kTrain);
+  return std::max<int64_t>(1, train / batch);
 }
 
 OptimizerConfig RunSchedule::optimizer() const {
@@ -33,7 +38,10 @@ nlohmann::json RunSchedule::to_json_as(const char* task, nlohmann::json model) c
 }
 
 void RunSchedule::schedule_to_json(nlohmann::json& j) const {
-  j["preset"] = nlohmann::json::parse(data::preset_to_json(preset));
+  if (on_files())
+    j["data"] = data.to_json();
+  else
+    j["preset"] = nlohmann::json::parse(data::preset_to_json(preset));
   j["batch"] = batch;
   j["epochs"] = epochs;
   j["steps_per_epoch"] = epoch_steps();
@@ -50,7 +58,10 @@ void RunSchedule::schedule_to_json(nlohmann::json& j) const {
 }
 
 void RunSchedule::schedule_from_json(const nlohmann::json& j) {
-  preset = data::preset_from_json(j.at("preset").dump(), "the run's preset");
+  if (j.contains("data"))
+    data = DatasetSpec::from_json(j.at("data"));
+  else
+    preset = data::preset_from_json(j.at("preset").dump(), "the run's preset");
   batch = j.at("batch").get<int>();
   epochs = j.at("epochs").get<int>();
   steps_per_epoch = j.at("steps_per_epoch").get<int64_t>();
@@ -75,6 +86,21 @@ void RunSchedule::validate_schedule() const {
   LOCDET_CHECK(val_count >= 0, "--val-count must be >= 0, got ", val_count);
   LOCDET_CHECK(test_count >= 0, "--test-count must be >= 0, got ", test_count);
   LOCDET_CHECK(patience >= 0, "--patience must be >= 0 (0: off), got ", patience);
+  if (on_files()) data.validate();
+}
+
+void RunSchedule::validate_data(const char* preset_task, const char* examples, int height, int width,
+                                const std::vector<std::string>& class_names) const {
+  if (on_files()) {
+    LOCDET_CHECK(data.height == height && data.width == width, "the dataset's input is ", data.height, "x",
+                 data.width, " but the model expects ", height, "x", width);
+    LOCDET_CHECK(data.classes == class_names, "the model's classes differ from the dataset's");
+    return;
+  }
+  LOCDET_CHECK(preset.task == preset_task, "preset '", preset.name, "' is a ", preset.task,
+               " preset; this model trains on ", preset_task, " presets (", examples, ")");
+  LOCDET_CHECK(preset.height == height && preset.width == width, "preset '", preset.name, "' is ",
+               preset.height, "x", preset.width, " but the model expects ", height, "x", width);
 }
 
 namespace {

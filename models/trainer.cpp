@@ -1,5 +1,7 @@
 #include "models/trainer.h"
 
+#include <utility>
+
 #include "engine/autodiff.h"
 #include "engine/nonfinite.h"
 #include "engine/optim.h"
@@ -7,15 +9,13 @@
 
 namespace locdet::models {
 
-SceneTrainer::SceneTrainer(const RunSchedule& schedule, const data::DigitBank& bank, Device device)
-    : schedule_(schedule), bank_(bank), device_(device) {}
+SceneTrainer::SceneTrainer(const RunSchedule& schedule, TrainingData data, Device device)
+    : schedule_(schedule), data_(std::move(data)), device_(device) {}
 
 void SceneTrainer::build(const ModelBuilder& add_model, bool cuda_graph) {
   LOCDET_CHECK(!executor_, "SceneTrainer::build: the graph is already built");
-  auto stream = std::make_shared<SceneStream>(bank_, schedule_.preset, data::Split::kTrain, schedule_.seed);
-  if (device_ == Device::kCuda) stream->prepare_cuda();
   Graph g(true);
-  const SceneFeed feed = add_scene_feed(g, stream, schedule_.batch);
+  const SceneFeed feed = data_.add_train_feed(g, schedule_.batch, schedule_.seed, device_);
   const Value loss = add_model(g, feed);
   OptimizerState state = add_optimizer(g, build_backward(g, loss), schedule_.optimizer());
   step_ = state.step;

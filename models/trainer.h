@@ -1,6 +1,7 @@
 // The training chain both tasks share, as a TrainingTask (engine/train/training_loop.h):
-//   scene feed (a batch rendered on the device) -> the task's model and loss -> backward ->
-//   AdamW with its LR schedule -> the non-finite flag -> one executor.
+//   feed (a batch of rendered scenes, or of a dataset's images augmented on the device:
+//   models/training_data.h) -> the task's model and loss -> backward -> AdamW with its LR
+//   schedule -> the non-finite flag -> one executor.
 // LocalizerTrainer and DetectorTrainer add their model, what they log and how they validate.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include "models/digits/scene.h"
 #include "models/run_schedule.h"
 #include "models/scene_feed.h"
+#include "models/training_data.h"
 
 namespace locdet::models {
 
@@ -27,19 +29,19 @@ class SceneTrainer : public TrainingTask {
   const Executor& executor() const { return *executor_; }
   std::string nonfinite_what() const override;
   float read_lr() const;
+  const TrainingData& data() const { return data_; }
 
  protected:
-  SceneTrainer(const RunSchedule& schedule, const data::DigitBank& bank, Device device);
+  SceneTrainer(const RunSchedule& schedule, TrainingData data, Device device);
   // Builds the training graph: `add_model` adds the task's model on the feed's images and
   // labels and returns its loss ([1]). Call once, from the derived constructor.
   using ModelBuilder = std::function<Value(Graph& g, const SceneFeed& feed)>;
   void build(const ModelBuilder& add_model, bool cuda_graph);
-  const data::DigitBank& bank() const { return bank_; }
   Device device() const { return device_; }
 
  private:
   RunSchedule schedule_;
-  const data::DigitBank& bank_;
+  TrainingData data_;
   Device device_;
   Value step_, lr_, nonfinite_;
   std::unique_ptr<Executor> executor_;

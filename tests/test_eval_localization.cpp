@@ -110,5 +110,27 @@ TEST(EvalLocalization, BatchUsesArgmaxAndRejectsBadClasses) {
   EXPECT_THROW(ev.add(1.0f, 3, box, true, -1, box), locdet::Error);
 }
 
+// A dataset's named classes: N = 3, label 3 = "none"; the JSON uses the names.
+TEST(EvalLocalization, NamedClassesOfADataset) {
+  LocalizationEvaluator ev({"cat", "dog", "owl"});
+  const float a[4] = {0, 0, .5f, .5f}, z[4] = {0, 0, 0, 0};
+  ev.add(2.0f, 2, a, true, 2, a);    // owl, right
+  ev.add(1.0f, 0, a, true, 1, a);    // dog seen as cat
+  ev.add(-1.0f, 0, z, false, 0, z);  // none, right
+  const LocalizationReport r = ev.report();
+  EXPECT_EQ(r.none_label(), 3);
+  ASSERT_EQ(r.confusion.size(), 4u);
+  EXPECT_EQ(r.confusion[2][2], 1);
+  EXPECT_EQ(r.confusion[1][0], 1);
+  EXPECT_EQ(r.confusion[3][3], 1);
+  EXPECT_DOUBLE_EQ(r.accuracy, 0.5);
+  const nlohmann::json j = r.to_json();
+  EXPECT_TRUE(j["per_class"].contains("owl"));
+  EXPECT_TRUE(j["per_class"].contains("none"));
+  EXPECT_EQ(j["class_names"], nlohmann::json({"cat", "dog", "owl"}));
+  EXPECT_FALSE(make_case().report().to_json().contains("class_names"));  // the digits' JSON is unchanged
+  EXPECT_THROW(ev.add(1.0f, 3, a, true, 0, a), locdet::Error);
+}
+
 }  // namespace
 }  // namespace locdet::eval

@@ -73,7 +73,8 @@ TEST(ModelDetector, BuildsAndRejectsBadConfigs) {
   expect_invalid([](models::DetectorConfig& c) { c.box_loss = "l2"; });
   expect_invalid([](models::DetectorConfig& c) { c.class_loss = "softmax"; });
   expect_invalid([](models::DetectorConfig& c) { c.classes = {1, 1}; });
-  expect_invalid([](models::DetectorConfig& c) { c.classes = {10}; });
+  expect_invalid([](models::DetectorConfig& c) { c.classes = {kMaxClasses}; });  // label values 0..127
+  expect_invalid([](models::DetectorConfig& c) { c.class_names = {"only one name"}; });
   expect_invalid([](models::DetectorConfig& c) { c.anchor_sizes.clear(); });
   expect_invalid([](models::DetectorConfig& c) { c.anchor_sizes = {{0.0f, 3.0f}}; });
   expect_invalid([](models::DetectorConfig& c) { c.neg_iou = 0.6f; });

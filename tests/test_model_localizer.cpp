@@ -101,7 +101,7 @@ TEST(ModelLocalizer, OverfitsAHandfulOfScenesOnCpu) {
 
   const int cells = m.grid_h * m.grid_w;
   auto predictions =
-      models::decode_localizer(kBatch, cells, ex.read(m.presence_logit), ex.read(m.location_logits),
+      models::decode_localizer(kBatch, cells, 10, ex.read(m.presence_logit), ex.read(m.location_logits),
                                ex.read(m.class_logits), ex.read(m.boxes));
   int present = 0, correct = 0;
   double iou_sum = 0.0;

@@ -28,9 +28,11 @@
 #include "engine/optim.h"
 #include "kernels/base/device.h"
 #include "models/cell_ops.h"
+#include "models/dataset_feed.h"
 #include "models/detector/model.h"
 #include "models/model_ops.h"
 #include "models/scene_feed.h"
+#include "models/training_data.h"
 #include "tests/graph_grad_check.h"
 #include "tests/test_scene_helpers.h"
 
@@ -284,11 +286,12 @@ std::vector<OpCase> cases() {
   });
   nms.gradients = false;
 
-  // The scene feed and the targets built from its labels.
+  // The data node from its two sources: rendered scenes, with the targets built from their
+  // labels; and a dataset's stored images, gathered and augmented.
   static const data::DigitBank bank = test::synthetic_bank();
   static auto stream =
       std::make_shared<models::SceneStream>(bank, data::find_preset("det10"), data::Split::kTrain, 3);
-  OpCase& feed = add("render_scenes + localizer_labels + detection_targets", [](CaseBuilder& b) {
+  OpCase& feed = add("sample_feed (scenes) + localizer_labels + detection_targets", [](CaseBuilder& b) {
     Graph& g = b.g();
     const models::SceneFeed f = models::add_scene_feed(g, stream, 3);
     models::DetectorConfig config;
@@ -308,6 +311,40 @@ std::vector<OpCase> cases() {
   feed.gradients = false;
   feed.prepare = [](Device d) {
     if (d == Device::kCuda) stream->prepare_cuda();
+  };
+  static auto images = [] {
+    // 5 random 20x24 images with 0..3 boxes each, augmented with every transform on.
+    Dataset dataset;
+    dataset.height = 20;
+    dataset.width = 24;
+    dataset.class_names = {"a", "b", "c"};
+    std::mt19937 rng(5);
+    for (int i = 0; i < 5; ++i) {
+      DatasetImage image;
+      image.file = "image" + std::to_string(i) + ".png";
+      image.first_box = static_cast<int64_t>(dataset.boxes.size());
+      image.box_count = i % 4;
+      for (int k = 0; k < image.box_count; ++k) {
+        const float x0 = static_cast<float>(rng() % 14), y0 = static_cast<float>(rng() % 10);
+        dataset.boxes.push_back(
+            {static_cast<int32_t>(rng() % 3), {x0, y0, x0 + 3 + rng() % 7, y0 + 3 + rng() % 7}});
+      }
+      dataset.images.push_back(image);
+    }
+    for (int p = 0; p < 5 * 20 * 24; ++p) dataset.pixels.push_back(static_cast<uint8_t>(rng() % 256));
+    const AugmentParams augment =
+        models::parse_augment("scale=0.7:1.4,translate=0.2,contrast=0.3,brightness=0.2,noise=0.1", 20, 24);
+    return std::make_shared<models::DatasetStream>(dataset, std::vector<int64_t>{0, 1, 2, 3, 4}, augment, 11);
+  }();
+  OpCase& dataset_feed = add("sample_feed (a dataset, augmented) + localizer_labels", [](CaseBuilder& b) {
+    // 7 samples of 5 images: the second epoch's shuffle starts within the batch.
+    const models::SceneFeed f = models::add_dataset_feed(b.g(), images, 7);
+    return std::vector<Value>{f.images, f.scene_labels,
+                              models::localizer_labels(b.g(), f.scene_labels, 20, 24)};
+  });
+  dataset_feed.gradients = false;
+  dataset_feed.prepare = [](Device d) {
+    if (d == Device::kCuda) images->prepare_cuda();
   };
   return c;
 }

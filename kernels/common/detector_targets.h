@@ -1,7 +1,7 @@
 // Training targets of the anchor-based detector (models/detector), shared by both backends.
 //
 // The detector's targets op runs four steps on the device, with no host sync:
-//   1. scene_label_to_gt: a rendered scene's raw SceneLabel -> up to kSceneMaxDigits ground
+//   1. scene_label_to_gt: a raw SceneLabel row -> up to kLabelMaxBoxes ground
 //      truths (xyxy pixels, class index) and their count. Digits map to class indices through
 //      DetectorClassMap (inf265-det has classes {0, 1}; det10 all ten).
 //   2. match_anchors (kernels/cpu|cuda/anchor_match): positive / negative / ignore per anchor.
@@ -22,24 +22,25 @@
 
 namespace locdet {
 
-constexpr int kDetectorMaxGt = kSceneMaxDigits;
+constexpr int kDetectorMaxGt = kLabelMaxBoxes;
 
-// digit (0..9) -> class index of the model, or -1 when the model has no such class.
+// label class value (a digit for scenes, a dataset class index) -> class index of the model, or
+// -1 when the model has no such class.
 struct DetectorClassMap {
-  int32_t index_of_digit[10];
+  int32_t index_of_label[kMaxClasses];
 };
 
 // gt_boxes [kDetectorMaxGt, 4] (zeros past the count), gt_classes [kDetectorMaxGt] (-1 past
-// the count). A digit the model has no class for is dropped (never happens with the preset the
-// model was trained on; the evaluation ignores such digits the same way).
+// the count). A label the model has no class for is dropped (never happens with the data the
+// model was trained on; the evaluation ignores such labels the same way).
 template <typename T>
 LOCDET_HD void scene_label_to_gt(const SceneLabel& label, const DetectorClassMap& map, T* gt_boxes,
                                  int32_t* gt_classes, int32_t* gt_count) {
   int count = 0;
   const int n = label.count < 0 ? 0 : (label.count > kDetectorMaxGt ? kDetectorMaxGt : label.count);
   for (int k = 0; k < n; ++k) {
-    const int digit = label.cls[k];
-    const int32_t cls = digit >= 0 && digit < 10 ? map.index_of_digit[digit] : -1;
+    const int value = label.cls[k];
+    const int32_t cls = value >= 0 && value < kMaxClasses ? map.index_of_label[value] : -1;
     if (cls < 0) continue;
     for (int j = 0; j < 4; ++j) gt_boxes[4 * count + j] = T(label.box[k][j]);
     gt_classes[count] = cls;

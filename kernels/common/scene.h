@@ -25,9 +25,11 @@
 
 namespace locdet {
 
-constexpr int kSceneMaxDigits = 8;
-constexpr int kSmoothNodes = 5;  // smooth-noise grid: 5 x 5 nodes spread over the image
-constexpr int kDigitSide = 28;   // MNIST digits are 28 x 28
+constexpr int kSceneMaxDigits = 8;  // digits a rendered scene may hold
+constexpr int kLabelMaxBoxes = 32;  // boxes a label row carries (scenes use at most kSceneMaxDigits)
+constexpr int kMaxClasses = 128;    // class values a label row may hold: 0 .. kMaxClasses - 1
+constexpr int kSmoothNodes = 5;     // smooth-noise grid: 5 x 5 nodes spread over the image
+constexpr int kDigitSide = 28;      // MNIST digits are 28 x 28
 constexpr uint32_t kSceneStreamLayout = 0;
 constexpr uint32_t kSceneStreamNoise = 1;
 
@@ -74,11 +76,13 @@ struct SceneLayout {
 };
 
 // Output labels of one image. Boxes are x1, y1, x2, y2 in pixels (x2, y2 exclusive edges).
+// The same rows carry a dataset's images (models/dataset_feed): there `cls` is the dataset's
+// class index and `mnist_index` the image's index in the dataset.
 struct SceneLabel {
   int32_t count;
-  int32_t cls[kSceneMaxDigits];
-  int32_t mnist_index[kSceneMaxDigits];
-  float box[kSceneMaxDigits][4];
+  int32_t cls[kLabelMaxBoxes];
+  int32_t mnist_index[kLabelMaxBoxes];  // where the box came from: MNIST global index or dataset image
+  float box[kLabelMaxBoxes][4];
 };
 
 // A rendered scene's label in the first seed's convention, from its first digit (the
@@ -351,7 +355,7 @@ LOCDET_HD void scene_digit_box(const SceneParams& p, const SceneDigit& d, int ix
 LOCDET_HD void scene_label(const SceneParams& p, const SceneLayout& layout, const int (*ink)[4],
                            SceneLabel* label) {
   label->count = layout.count;
-  for (int k = 0; k < kSceneMaxDigits; ++k) {
+  for (int k = 0; k < kLabelMaxBoxes; ++k) {
     if (k < layout.count) {
       label->cls[k] = layout.digit[k].cls;
       label->mnist_index[k] = layout.digit[k].mnist_index;

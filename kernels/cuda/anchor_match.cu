@@ -22,11 +22,17 @@ __device__ int64_t valid_gt_count(const int32_t* gt_count, int64_t b, int64_t ma
 __global__ void best_anchor_kernel(int64_t num_anchors, const float* anchors, int64_t max_gt,
                                    const float* gt_boxes, const int32_t* gt_count, int32_t* best_anchor) {
   const int64_t b = blockIdx.y, g = blockIdx.x;
+  // Most GT slots of a label row (kLabelMaxBoxes) are empty: such a block leaves at once (the
+  // condition is the same for the whole block, so no thread misses a barrier).
+  if (g >= valid_gt_count(gt_count, b, max_gt)) {
+    if (threadIdx.x == 0) best_anchor[b * max_gt + g] = -1;
+    return;
+  }
   __shared__ float s_iou[kThreadsPerBlock];
   __shared__ int32_t s_arg[kThreadsPerBlock];
   float best = 0.0f;
   int32_t arg = -1;
-  if (g < valid_gt_count(gt_count, b, max_gt)) {
+  {
     const float* gt = gt_boxes + 4 * (b * max_gt + g);
     for (int64_t a = threadIdx.x; a < num_anchors; a += blockDim.x) {
       float iou = box_iou(anchors + 4 * a, gt);

@@ -14,9 +14,26 @@ namespace locdet::models {
 
 DetectorClassMap DetectorConfig::class_map() const {
   DetectorClassMap map;
-  for (int d = 0; d < 10; ++d) map.index_of_digit[d] = -1;
-  for (int c = 0; c < num_classes(); ++c) map.index_of_digit[classes[c]] = c;
+  for (int v = 0; v < kMaxClasses; ++v) map.index_of_label[v] = -1;
+  for (int c = 0; c < num_classes(); ++c) map.index_of_label[classes[c]] = c;
   return map;
+}
+
+std::vector<std::string> DetectorConfig::names() const {
+  if (!class_names.empty()) return class_names;
+  std::vector<std::string> out;
+  for (int value : classes) out.push_back(std::to_string(value));
+  return out;
+}
+
+std::vector<std::string> DetectorConfig::label_names() const {
+  const std::vector<std::string> by_class = names();
+  std::vector<std::string> out;
+  for (int c = 0; c < num_classes(); ++c) {
+    if (classes[c] >= static_cast<int>(out.size())) out.resize(classes[c] + 1);
+    out[classes[c]] = by_class[c];
+  }
+  return out;
 }
 
 nlohmann::json DetectorConfig::to_json() const {
@@ -27,6 +44,7 @@ nlohmann::json DetectorConfig::to_json() const {
           {"height", height},
           {"image_width", width},
           {"classes", classes},
+          {"class_names", names()},
           {"anchor_sizes", sizes},
           {"head_convs", head_convs},
           {"class_loss", class_loss},
@@ -54,6 +72,7 @@ DetectorConfig DetectorConfig::from_json(const nlohmann::json& j) {
     c.height = j.at("height").get<int>();
     c.width = j.at("image_width").get<int>();
     c.classes = j.at("classes").get<std::vector<int>>();
+    if (j.contains("class_names")) c.class_names = j["class_names"].get<std::vector<std::string>>();
     c.anchor_sizes.clear();
     for (const auto& s : j.at("anchor_sizes"))
       c.anchor_sizes.emplace_back(s.at(0).get<float>(), s.at(1).get<float>());
@@ -83,10 +102,13 @@ DetectorConfig DetectorConfig::from_json(const nlohmann::json& j) {
 void DetectorConfig::validate() const {
   LOCDET_CHECK(height % 4 == 0 && width % 4 == 0 && height >= 8 && width >= 8, "input size ", height, "x",
                width, " must be a multiple of 4 and at least 8x8 (the backbone works at stride 4)");
-  LOCDET_CHECK(!classes.empty() && classes.size() <= 10, "a detector needs 1..10 classes, got ",
-               classes.size());
+  LOCDET_CHECK(!classes.empty() && classes.size() <= static_cast<size_t>(kMaxClasses), "a detector needs 1..",
+               kMaxClasses, " classes, got ", classes.size());
+  LOCDET_CHECK(class_names.empty() || class_names.size() == classes.size(), "the detector has ",
+               classes.size(), " classes but ", class_names.size(), " class names");
   for (size_t i = 0; i < classes.size(); ++i) {
-    LOCDET_CHECK(classes[i] >= 0 && classes[i] <= 9, "classes must be digits 0..9, got ", classes[i]);
+    LOCDET_CHECK(classes[i] >= 0 && classes[i] < kMaxClasses, "class label values must be 0..",
+                 kMaxClasses - 1, ", got ", classes[i]);
     for (size_t k = 0; k < i; ++k)
       LOCDET_CHECK(classes[k] != classes[i], "class ", classes[i], " is listed twice");
   }

@@ -40,8 +40,10 @@ namespace locdet::models {
 
 struct DetectorConfig {
   BackboneConfig backbone;
-  int height = 48, width = 60;                                                        // input size
-  std::vector<int> classes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};                          // class index -> digit
+  int height = 48, width = 60;                                // input size
+  std::vector<int> classes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};  // class index -> label value (a digit,
+                                                              // or a dataset's class index)
+  std::vector<std::string> class_names;  // class index -> name; empty: the label values as text
   std::vector<std::pair<float, float>> anchor_sizes = {{8, 12}, {11, 16}, {15, 20}};  // (w, h) pixels
   int head_convs = 1;
   std::string class_loss = "focal";  // focal | bce
@@ -54,6 +56,10 @@ struct DetectorConfig {
   NmsParams nms;              // inference: score threshold, IoU, top-k, max detections
 
   int num_classes() const { return static_cast<int>(classes.size()); }
+  std::vector<std::string> names() const;  // class_names, or the label values as text
+  // The names indexed by label value (overlays, predict; models/overlay.h class_label): values no
+  // class has stay empty.
+  std::vector<std::string> label_names() const;
   int anchors_per_cell() const { return static_cast<int>(anchor_sizes.size()); }
   DetectorClassMap class_map() const;
   nlohmann::json to_json() const;
@@ -101,7 +107,7 @@ NmsOutputs batched_nms(Graph& g, Value boxes, Value scores, const NmsParams& par
 
 struct Detection {
   int cls = 0;    // class index
-  int digit = 0;  // config.classes[cls]
+  int digit = 0;  // config.classes[cls]: the digit, or the dataset's class index
   float score = 0;
   float box[4] = {0, 0, 0, 0};  // xyxy pixels
 };

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "kernels/base/error.h"
 #include "kernels/common/box.h"
 
 namespace locdet::models {
@@ -66,46 +67,48 @@ void score_grid(const SceneLabel& label, const std::vector<Detection>& detection
 
 }  // namespace
 
-DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
-                                      const data::Preset& preset, data::Split split, uint64_t data_seed,
+DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const LabeledImages& images,
                                       int64_t count, OverlayPick pick,
                                       std::vector<DetectionSample>* first_scenes,
                                       std::vector<DetectionSample>* mistake_scenes, TensorDump* dump) {
-  const int64_t available = data::split_size(preset, split);
-  if (count <= 0 || count > available) count = available;
+  if (count <= 0 || count > images.size()) count = images.size();
   const DetectorConfig& config = predictor.config();
+  LOCDET_CHECK(images.height() == config.height && images.width() == config.width, "the images (",
+               images.describe(), ") are ", images.height(), "x", images.width(),
+               " but the model's input is ", config.height, "x", config.width);
   const DetectorClassMap map = config.class_map();
-  data::SceneSource source(bank, preset, split);
   data::SceneBatch scenes;
   eval::CocoEvaluator evaluator(config.num_classes());
   GridScore grid;
-  const bool has_grid = preset.grid_rows > 0 && preset.grid_cols > 0;
-  const size_t pixels = static_cast<size_t>(preset.height) * preset.width;
+  const data::Preset* preset = images.preset();
+  const bool has_grid = preset && preset->grid_rows > 0 && preset->grid_cols > 0;
+  const size_t pixels = static_cast<size_t>(images.height()) * images.width();
   for (int64_t first = 0; first < count; first += predictor.batch()) {
     const int n = static_cast<int>(std::min<int64_t>(predictor.batch(), count - first));
-    data::render_scenes_cpu(preset, split, data_seed, source, static_cast<uint64_t>(first), n, &scenes);
+    images.read(first, n, &scenes);
     const auto detections = predictor.predict(scenes.images.data(), n);
     if (dump) {
-      dump->append("image", {1, preset.height, preset.width}, scenes.images.data(), n);
+      dump->append("image", {1, images.height(), images.width()}, scenes.images.data(), n);
       predictor.dump_outputs(*dump, n);
     }
     for (int b = 0; b < n; ++b) {
       const int64_t image = first + b;
       const SceneLabel& label = scenes.labels[b];
       if (dump) {
-        float gt_boxes[kSceneMaxDigits][4] = {};
-        int32_t gt_digits[kSceneMaxDigits];
-        std::fill_n(gt_digits, kSceneMaxDigits, -1);
-        for (int k = 0; k < std::clamp(label.count, 0, kSceneMaxDigits); ++k) {
+        float gt_boxes[kLabelMaxBoxes][4] = {};
+        int32_t gt_digits[kLabelMaxBoxes];
+        std::fill_n(gt_digits, kLabelMaxBoxes, -1);
+        for (int k = 0; k < std::clamp(label.count, 0, kLabelMaxBoxes); ++k) {
           std::copy_n(label.box[k], 4, gt_boxes[k]);
           gt_digits[k] = label.cls[k];
         }
-        dump->append("gt_boxes", {kSceneMaxDigits, 4}, &gt_boxes[0][0], 1);
-        dump->append("gt_digits", {kSceneMaxDigits}, gt_digits, 1);
+        dump->append("gt_boxes", {kLabelMaxBoxes, 4}, &gt_boxes[0][0], 1);
+        dump->append("gt_digits", {kLabelMaxBoxes}, gt_digits, 1);
       }
       evaluator.add_image(image);
       for (int k = 0; k < label.count; ++k) {
-        const int cls = label.cls[k] >= 0 && label.cls[k] < 10 ? map.index_of_digit[label.cls[k]] : -1;
+        const int cls =
+            label.cls[k] >= 0 && label.cls[k] < kMaxClasses ? map.index_of_label[label.cls[k]] : -1;
         if (cls < 0) continue;
         const float* box = label.box[k];
         evaluator.add_ground_truth(image, cls, eval::CocoBox::from_xyxy(box[0], box[1], box[2], box[3]));
@@ -113,7 +116,7 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
       for (const Detection& d : detections[b])
         evaluator.add_detection(image, d.cls,
                                 eval::CocoBox::from_xyxy(d.box[0], d.box[1], d.box[2], d.box[3]), d.score);
-      if (has_grid) score_grid(label, detections[b], preset, &grid);
+      if (has_grid) score_grid(label, detections[b], *preset, &grid);
       const bool want_first = first_scenes && static_cast<int>(first_scenes->size()) < pick.first;
       const bool want_mistake = mistake_scenes && static_cast<int>(mistake_scenes->size()) < pick.mistakes &&
                                 match_detections(label, detections[b]).mistake();
@@ -134,6 +137,15 @@ DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::
     result.grid_performance = 0.5 * (result.grid_accuracy + result.grid_mean_iou);
   }
   return result;
+}
+
+DetectionEvaluation evaluate_detector(DetectorPredictor& predictor, const data::DigitBank& bank,
+                                      const data::Preset& preset, data::Split split, uint64_t data_seed,
+                                      int64_t count, OverlayPick pick,
+                                      std::vector<DetectionSample>* first_scenes,
+                                      std::vector<DetectionSample>* mistake_scenes, TensorDump* dump) {
+  return evaluate_detector(predictor, *rendered_scenes(bank, preset, split, data_seed), count, pick,
+                           first_scenes, mistake_scenes, dump);
 }
 
 DetectionMatch match_detections(const SceneLabel& label, const std::vector<Detection>& detections,
@@ -165,19 +177,24 @@ DetectionMatch match_detections(const SceneLabel& label, const std::vector<Detec
   return match;
 }
 
-nlohmann::json detection_json(const Detection& d) {
-  return {{"digit", d.digit}, {"score", rounded_score(d.score)}, {"box_xyxy", box_json(d.box)}};
+nlohmann::json detection_json(const Detection& d, const std::vector<std::string>& label_names) {
+  return {{"digit", d.digit},
+          {"class", class_label(label_names, d.digit)},
+          {"score", rounded_score(d.score)},
+          {"box_xyxy", box_json(d.box)}};
 }
 
-io::RgbImage draw_detections(io::RgbImage image, const std::vector<Detection>& detections) {
+io::RgbImage draw_detections(io::RgbImage image, const std::vector<Detection>& detections,
+                             const std::vector<std::string>& label_names) {
   OverlayCanvas canvas(std::move(image));
   for (const Detection& d : detections)
-    canvas.box(d.box, Mark::kRight, std::to_string(d.digit) + " " + format_score(d.score));
+    canvas.box(d.box, Mark::kRight, class_label(label_names, d.digit) + " " + format_score(d.score));
   return canvas.image();
 }
 
 void write_detector_overlay(const std::string& path, const std::vector<DetectionSample>& samples, int height,
-                            int width, float min_score, int columns, int zoom) {
+                            int width, float min_score, int columns, int zoom,
+                            const std::vector<std::string>& label_names) {
   std::vector<io::RgbImage> tiles;
   for (const DetectionSample& s : samples) {
     OverlayCanvas canvas(io::gray_to_rgb(s.image.data(), height, width, zoom));
@@ -189,15 +206,15 @@ void write_detector_overlay(const std::string& path, const std::vector<Detection
     // The truth first, so the detections' labels go where the truth's are not.
     for (int k = 0; k < s.label.count; ++k) {
       zoomed(s.label.box[k], box);
-      const std::string digit = std::to_string(s.label.cls[k]);
-      canvas.box(box, match.found[k] ? Mark::kTruth : Mark::kWrong, match.found[k] ? digit : "MISS " + digit);
+      const std::string name = class_label(label_names, s.label.cls[k]);
+      canvas.box(box, match.found[k] ? Mark::kTruth : Mark::kWrong, match.found[k] ? name : "MISS " + name);
     }
     for (size_t i = 0; i < s.detections.size(); ++i) {
       const Detection& d = s.detections[i];
       if (d.score < min_score) continue;
       zoomed(d.box, box);
       canvas.box(box, match.right[i] ? Mark::kRight : Mark::kWrong,
-                 std::to_string(d.digit) + " " + format_score(d.score));
+                 class_label(label_names, d.digit) + " " + format_score(d.score));
     }
     const int found = static_cast<int>(std::count(match.found.begin(), match.found.end(), true));
     std::vector<std::pair<std::string, Mark>> caption = {

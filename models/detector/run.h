@@ -23,6 +23,12 @@ struct DetectorRun : RunSchedule {
   void validate() const;
 };
 
+// Anchor sizes for `boxes` ((w, h) in pixels, e.g. TrainingData::training_box_sizes): k-means
+// with distance 1 - IoU of centre-aligned boxes (cpu::choose_anchor_sizes), sorted by area and
+// rounded to 1/100 pixel. *mean_iou (optional) = mean best centre-aligned IoU of a box with its
+// closest size.
+std::vector<std::pair<float, float>> choose_anchors_for_boxes(
+    const std::vector<std::pair<double, double>>& boxes, int k, double* mean_iou = nullptr);
 // Anchor sizes for a preset: the (w, h) of every digit box in the first `scenes` training
 // scenes (data seed 0, fixed sample indices: deterministic) clustered by k-means with
 // distance 1 - IoU of centre-aligned boxes (cpu::choose_anchor_sizes), sorted by area and

@@ -1,6 +1,7 @@
 #include "models/detector/trainer.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "models/detector/report.h"
 
@@ -8,7 +9,10 @@ namespace locdet::models {
 
 DetectorTrainer::DetectorTrainer(const DetectorRun& run, const data::DigitBank& bank, Device device,
                                  bool cuda_graph)
-    : SceneTrainer(run, bank, device), run_(run) {
+    : DetectorTrainer(run, TrainingData(bank, run.preset, run.data_seed), device, cuda_graph) {}
+
+DetectorTrainer::DetectorTrainer(const DetectorRun& run, TrainingData data, Device device, bool cuda_graph)
+    : SceneTrainer(run, std::move(data), device), run_(run) {
   run_.validate();
   build(
       [this](Graph& g, const SceneFeed& feed) {
@@ -46,12 +50,13 @@ std::string DetectorTrainer::progress_text(const nlohmann::json& r) const {
 Validation DetectorTrainer::validate() {
   if (!validator_) validator_ = std::make_unique<DetectorPredictor>(run_.model, 250, device());
   validator_->copy_weights_from(executor());
-  auto shown = std::make_shared<std::vector<DetectionSample>>();  // the first 16 scenes, for the overlay
-  const auto val = evaluate_detector(*validator_, bank(), run_.preset, data::Split::kVal, run_.data_seed,
-                                     run_.val_count, {16, 0}, shown.get());
+  auto shown = std::make_shared<std::vector<DetectionSample>>();  // the first 16 images, for the overlay
+  const auto val =
+      evaluate_detector(*validator_, *data().images(data::Split::kVal), run_.val_count, {16, 0}, shown.get());
   Validation v;
   v.write_overlay = [this, shown](const std::string& path) {
-    write_detector_overlay(path, *shown, run_.preset.height, run_.preset.width);
+    write_detector_overlay(path, *shown, run_.model.height, run_.model.width, kOverlayMinScore, 8, 4,
+                           run_.model.label_names());
   };
   v.record = {{"map", val.coco.map},
               {"map50", val.coco.map50},

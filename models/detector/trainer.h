@@ -15,7 +15,9 @@ namespace locdet::models {
 
 class DetectorTrainer : public SceneTrainer {
  public:
+  // On the run's preset (rendered scenes from `bank`) or on `data` (the run's dataset).
   DetectorTrainer(const DetectorRun& run, const data::DigitBank& bank, Device device, bool cuda_graph = true);
+  DetectorTrainer(const DetectorRun& run, TrainingData data, Device device, bool cuda_graph = true);
   const DetectorRun& run() const { return run_; }
   const Detector& model() const { return model_; }
   // Loss, its parts and the mean positives per image of the last step (a device read).

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 ExportFormats parse_formats(const std::string& text) {
-  ExportFormats f{false, false, false};
+  ExportFormats f{false, false, false, false};
   std::stringstream in(text);
   std::string item;
   int n = 0;
@@ -29,12 +29,14 @@ ExportFormats parse_formats(const std::string& text) {
       f.coco = true;
     else if (item == "yolo")
       f.yolo = true;
+    else if (item == "csv")
+      f.csv = true;
     else
       fail("unknown export format '", item, "' in '", text,
-           "': expected a comma-separated list of png, coco, yolo");
+           "': expected a comma-separated list of png, coco, yolo, csv");
     ++n;
   }
-  if (n == 0) fail("empty --format: expected a comma-separated list of png, coco, yolo");
+  if (n == 0) fail("empty --format: expected a comma-separated list of png, coco, yolo, csv");
   return f;
 }
 
@@ -165,6 +167,7 @@ DatasetStats export_dataset(const Preset& preset, Split split, uint64_t seed, in
   SceneSource source(bank, preset, split);
   DatasetStats stats;
   json images = json::array(), annotations = json::array();
+  std::string csv = "file,x1,y1,x2,y2,class\n";
   int64_t annotation_id = 1;
   const int chunk = 2048;
   SceneBatch batch;
@@ -199,6 +202,16 @@ DatasetStats export_dataset(const Preset& preset, Split split, uint64_t seed, in
                                  {"area", w * h},
                                  {"iscrowd", 0}});
         }
+      }
+      if (options.formats.csv) {
+        char row[160];
+        for (int k = 0; k < label.count; ++k) {
+          const float* box = label.box[k];
+          std::snprintf(row, sizeof row, "%s,%g,%g,%g,%g,%d\n", file_name.c_str(), box[0], box[1], box[2],
+                        box[3], label.cls[k]);
+          csv += row;
+        }
+        if (label.count == 0) csv += file_name + ",,,,,\n";
       }
       if (options.formats.yolo) {
         std::ostringstream lines;
@@ -235,6 +248,7 @@ DatasetStats export_dataset(const Preset& preset, Split split, uint64_t seed, in
     for (int c = 0; c < 10; ++c) names += std::to_string(c) + "\n";
     write_file_atomic((root / "classes.txt").string(), names);
   }
+  if (options.formats.csv) write_file_atomic((root / "annotations.csv").string(), csv);
   write_file_atomic((root / "stats.json").string(), stats.to_json());
   return stats;
 }

@@ -1,6 +1,7 @@
 // Dataset export for other tools: rendered scenes as PNG files, COCO annotations
 // (bbox [x, y, w, h] in pixels, category id = digit), YOLO txt labels (class cx cy w h,
-// normalized), a preview grid with boxes and classes drawn, and label statistics.
+// normalized), the second seed's CSV (file, x1, y1, x2, y2, class in pixels), a preview grid
+// with boxes and classes drawn, and label statistics.
 // Every file is written atomically (temp + rename).
 #pragma once
 
@@ -15,9 +16,9 @@
 namespace locdet::data {
 
 struct ExportFormats {
-  bool png = true, coco = true, yolo = false;
+  bool png = true, coco = true, yolo = false, csv = false;
 };
-// "png,coco,yolo" (any non-empty subset, comma separated).
+// "png,coco,yolo,csv" (any non-empty subset, comma separated).
 ExportFormats parse_formats(const std::string& text);
 
 struct DatasetStats {
@@ -45,7 +46,8 @@ struct ExportOptions {
 };
 
 // Renders samples 0 .. count-1 of the split and writes DIR/images/*.png,
-// DIR/annotations.json, DIR/labels/*.txt (+ classes.txt), DIR/preview.png, DIR/stats.json.
+// DIR/annotations.json, DIR/labels/*.txt (+ classes.txt), DIR/annotations.csv (a row
+// "file,,,,," for an image without a digit), DIR/preview.png, DIR/stats.json.
 DatasetStats export_dataset(const Preset& preset, Split split, uint64_t seed, int64_t count,
                             const std::string& dir, const DigitBank& bank, const ExportOptions& options = {});
 

@@ -7,17 +7,31 @@
 
 namespace locdet::eval {
 
+std::vector<std::string> digit_class_names() {
+  std::vector<std::string> names;
+  for (int d = 0; d < kNumDigits; ++d) names.push_back(std::to_string(d));
+  return names;
+}
+
+LocalizationEvaluator::LocalizationEvaluator(std::vector<std::string> class_names)
+    : class_names_(std::move(class_names)) {
+  LOCDET_CHECK(!class_names_.empty(), "a localization evaluator needs at least one class");
+  const size_t labels = class_names_.size() + 1;
+  confusion_.assign(labels, std::vector<int64_t>(labels, 0));
+}
+
 void LocalizationEvaluator::add(float presence_logit, int predicted_class, const float* pred_box,
                                 bool truth_present, int truth_class, const float* truth_box) {
-  LOCDET_CHECK(predicted_class >= 0 && predicted_class < kNumDigits, "predicted class ", predicted_class,
-               " is outside 0..9");
-  LOCDET_CHECK(!truth_present || (truth_class >= 0 && truth_class < kNumDigits), "truth class ", truth_class,
-               " is outside 0..9 for an image that contains a digit");
+  const int classes = static_cast<int>(class_names_.size());
+  LOCDET_CHECK(predicted_class >= 0 && predicted_class < classes, "predicted class ", predicted_class,
+               " is outside 0..", classes - 1);
+  LOCDET_CHECK(!truth_present || (truth_class >= 0 && truth_class < classes), "truth class ", truth_class,
+               " is outside 0..", classes - 1, " for an image that contains an object");
   const bool pred_present = presence_logit > 0.0f;  // sigmoid(p) > 0.5 without rounding issues
   ++images_;
   if (pred_present == truth_present) ++presence_correct_;
-  const int truth_label = truth_present ? truth_class : kNoneLabel;
-  const int pred_label = pred_present ? predicted_class : kNoneLabel;
+  const int truth_label = truth_present ? truth_class : classes;
+  const int pred_label = pred_present ? predicted_class : classes;
   ++confusion_[truth_label][pred_label];
   if (!truth_present) return;
   ++with_digit_;
@@ -36,10 +50,11 @@ void LocalizationEvaluator::add(float presence_logit, int predicted_class, const
 void LocalizationEvaluator::add_batch(int64_t n, const float* presence_logits, const float* class_logits,
                                       const float* pred_boxes, const uint8_t* truth_present,
                                       const int32_t* truth_class, const float* truth_boxes) {
+  const int classes = static_cast<int>(class_names_.size());
   for (int64_t i = 0; i < n; ++i) {
-    const float* logits = class_logits + kNumDigits * i;
+    const float* logits = class_logits + classes * i;
     int best = 0;
-    for (int c = 1; c < kNumDigits; ++c)
+    for (int c = 1; c < classes; ++c)
       if (logits[c] > logits[best]) best = c;
     add(presence_logits[i], best, pred_boxes + 4 * i, truth_present[i] != 0, truth_class[i],
         truth_boxes + 4 * i);
@@ -83,6 +98,7 @@ void classification_scores(const std::vector<std::vector<int64_t>>& confusion,
 
 LocalizationReport LocalizationEvaluator::report() const {
   LocalizationReport r;
+  r.class_names = class_names_;
   r.images = images_;
   r.images_with_digit = with_digit_;
   r.accuracy = with_digit_ > 0 ? static_cast<double>(correct_) / with_digit_ : 0.0;
@@ -91,12 +107,7 @@ LocalizationReport LocalizationEvaluator::report() const {
   r.presence_accuracy = images_ > 0 ? static_cast<double>(presence_correct_) / images_ : 0.0;
   r.confusion = confusion_;
   r.iou_histogram = hist_;
-  std::vector<std::vector<int64_t>> cm(kNumLocLabels, std::vector<int64_t>(kNumLocLabels));
-  for (int i = 0; i < kNumLocLabels; ++i)
-    for (int j = 0; j < kNumLocLabels; ++j) cm[i][j] = confusion_[i][j];
-  std::vector<ClassScores> per_class;
-  classification_scores(cm, per_class, r.macro, r.weighted);
-  for (int i = 0; i < kNumLocLabels; ++i) r.per_class[i] = per_class[i];
+  classification_scores(confusion_, r.per_class, r.macro, r.weighted);
   return r;
 }
 
@@ -117,9 +128,10 @@ nlohmann::json LocalizationReport::to_json() const {
   nlohmann::json cm = nlohmann::json::array();
   for (const auto& row : confusion) cm.push_back(row);
   j["confusion_matrix"] = cm;
+  if (class_names != digit_class_names()) j["class_names"] = class_names;
   nlohmann::json pc = nlohmann::json::object();
-  for (int c = 0; c < kNumLocLabels; ++c)
-    pc[c == kNoneLabel ? "none" : std::to_string(c)] = scores_json(per_class[c]);
+  for (int c = 0; c <= none_label(); ++c)
+    pc[c == none_label() ? "none" : class_names[c]] = scores_json(per_class[c]);
   pc["macro avg"] = scores_json(macro);
   pc["weighted avg"] = scores_json(weighted);
   j["per_class"] = pc;

@@ -4,12 +4,12 @@
 #include <cmath>
 
 #include "kernels/base/error.h"
+#include "kernels/common/scene.h"
 #include "models/cell_ops.h"
 
 namespace locdet::models {
 
 namespace {
-constexpr int kClasses = 10;
 
 // Anchor boxes (pixels, xyxy) centred on each cell: decode_box moves the centre by up to
 // `range` and scales the anchor's size.
@@ -27,8 +27,15 @@ std::vector<float> cell_anchors(int grid_h, int grid_w, int stride, float anchor
 }
 }  // namespace
 
+std::vector<std::string> LocalizerConfig::default_class_names() {
+  std::vector<std::string> names;
+  for (int d = 0; d < 10; ++d) names.push_back(std::to_string(d));
+  return names;
+}
+
 nlohmann::json LocalizerConfig::to_json() const {
   return {{"model", backbone.kind},
+          {"classes", class_names},
           {"width", backbone.width},
           {"height", height},
           {"image_width", width},
@@ -57,6 +64,7 @@ LocalizerConfig LocalizerConfig::from_json(const nlohmann::json& j) {
     c.positive_radius = j.at("positive_radius").get<int>();
     c.anchor_w = j.at("anchor_w").get<float>();
     c.anchor_h = j.at("anchor_h").get<float>();
+    if (j.contains("classes")) c.class_names = j["classes"].get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception& e) {
     fail("localizer config is incomplete or malformed (", e.what(), ")");
   }
@@ -76,6 +84,8 @@ void LocalizerConfig::validate() const {
                "anchor size must be in (0, 1] of the image, got ", anchor_w, "x", anchor_h);
   for (float w : {presence_weight, location_weight, class_weight, box_weight})
     LOCDET_CHECK(w >= 0 && std::isfinite(w), "loss weights must be finite and >= 0, got ", w);
+  LOCDET_CHECK(!class_names.empty() && class_names.size() <= static_cast<size_t>(kMaxClasses),
+               "a localizer needs 1..", kMaxClasses, " classes, got ", class_names.size());
 }
 
 Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images, Value labels) {
@@ -99,15 +109,16 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
 
   // Per-cell head.
   Value h = conv_bn_relu(g, f.map, "head.conv", f.channels, 3, 1);
-  constexpr int kOut = 1 + kClasses + 4;
+  const int classes = config.num_classes();
+  const int kOut = 1 + classes + 4;
   Value ow = g.parameter("head.out.weight", {kOut, f.channels, 1, 1}, Init::kXavierUniform);
   Value ob = g.parameter("head.out.bias", {kOut}, Init::kZeros);
   Value out = to_cells(g, g.conv2d(h, ow, ob, 1, 0));  // [N, cells, 15]
   Value flat = g.reshape(out, {batch * cells, kOut});
   m.location_logits = g.reshape(g.slice(flat, 1, 0, 1), {batch, cells});
-  Value class_rows = g.slice(flat, 1, 1, kClasses);  // [N*cells, 10]
-  m.class_logits = g.reshape(class_rows, {batch, cells, kClasses});
-  Value raw = g.reshape(g.slice(flat, 1, 1 + kClasses, 4), {batch, cells, 4});
+  Value class_rows = g.slice(flat, 1, 1, classes);  // [N*cells, C]
+  m.class_logits = g.reshape(class_rows, {batch, cells, classes});
+  Value raw = g.reshape(g.slice(flat, 1, 1 + classes, 4), {batch, cells, 4});
 
   const float anchor_w_px = config.anchor_w * config.width, anchor_h_px = config.anchor_h * config.height;
   Value anchors = g.constant("head.anchors", {cells, 4},
@@ -145,7 +156,7 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
   return m;
 }
 
-std::vector<LocalizerPrediction> decode_localizer(int batch, int cells,
+std::vector<LocalizerPrediction> decode_localizer(int batch, int cells, int classes,
                                                   const std::vector<float>& presence_logit,
                                                   const std::vector<float>& location_logits,
                                                   const std::vector<float>& class_logits,
@@ -157,10 +168,10 @@ std::vector<LocalizerPrediction> decode_localizer(int batch, int cells,
     p.presence = 1.0f / (1.0f + std::exp(-presence_logit[n]));
     const float* loc = &location_logits[static_cast<size_t>(n) * cells];
     const int cell = static_cast<int>(std::max_element(loc, loc + cells) - loc);
-    const float* logits = &class_logits[(static_cast<size_t>(n) * cells + cell) * kClasses];
-    p.digit = static_cast<int>(std::max_element(logits, logits + kClasses) - logits);
+    const float* logits = &class_logits[(static_cast<size_t>(n) * cells + cell) * classes];
+    p.digit = static_cast<int>(std::max_element(logits, logits + classes) - logits);
     double total = 0.0;
-    for (int k = 0; k < kClasses; ++k) total += std::exp(static_cast<double>(logits[k] - logits[p.digit]));
+    for (int k = 0; k < classes; ++k) total += std::exp(static_cast<double>(logits[k] - logits[p.digit]));
     p.confidence = static_cast<float>(1.0 / total);
     std::copy_n(&boxes[(static_cast<size_t>(n) * cells + cell) * 4], 4, p.box);
   }

@@ -2,9 +2,10 @@
 //
 // Backbone (models/backbone.h) -> stride-4 feature map F [N, C, H/4, W/4], then
 //   presence:  global average pool(F) -> linear -> p_c logit            [N, 1]
-//   per cell:  conv3x3-BN-ReLU -> conv1x1 -> 1 + 10 + 4 channels:
-//     location logit (softmax over cells: "the digit's centre is here")  [N, cells]
-//     class logits                                                       [N, cells, 10]
+//   per cell:  conv3x3-BN-ReLU -> conv1x1 -> 1 + C + 4 channels (C classes: the 10 digits, or
+//   a dataset's categories):
+//     location logit (softmax over cells: "the object's centre is here")  [N, cells]
+//     class logits                                                       [N, cells, C]
 //     box: decode_box around the cell centre (centre within 1.5 cells,
 //          size = anchor * exp(t)), normalized xyxy                       [N, cells, 4]
 // Prediction = the box and class of the most likely cell, p_c = sigmoid(presence logit).
@@ -30,8 +31,13 @@ struct LocalizerConfig {
   std::string box_loss = "giou";  // mse | iou | giou | diou | ciou
   float presence_weight = 1.0f, location_weight = 1.0f, class_weight = 1.0f, box_weight = 2.0f;
   int positive_radius = 1;
-  float anchor_w = 0.3f, anchor_h = 0.4f;  // typical box size, normalized (from the preset)
+  float anchor_w = 0.3f, anchor_h = 0.4f;  // typical box size, normalized (from the training boxes)
+  // Class index -> name: the ten digits for the presets (configs without "classes" are digit
+  // localizers), a dataset's categories otherwise.
+  std::vector<std::string> class_names = default_class_names();
 
+  int num_classes() const { return static_cast<int>(class_names.size()); }
+  static std::vector<std::string> default_class_names();  // "0" .. "9"
   nlohmann::json to_json() const;
   static LocalizerConfig from_json(const nlohmann::json& j);  // throws on unknown/invalid values
   void validate() const;
@@ -41,7 +47,7 @@ struct Localizer {
   int grid_h = 0, grid_w = 0;
   Value presence_logit;   // [N, 1]
   Value location_logits;  // [N, cells]
-  Value class_logits;     // [N, cells, 10]
+  Value class_logits;     // [N, cells, C]
   Value boxes;            // [N, cells, 4] normalized xyxy
   // With labels: the total loss and its parts ([1] each).
   Value loss, presence_loss, location_loss, class_loss, box_loss;
@@ -54,7 +60,7 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
 struct LocalizerPrediction {
   float presence_logit = 0.0f;
   float presence = 0.0f;        // sigmoid(p_c logit)
-  int digit = 0;                // argmax class at the chosen cell
+  int digit = 0;                // argmax class (index into class_names) at the chosen cell
   float confidence = 0.0f;      // softmax probability of that class
   float box[4] = {0, 0, 0, 0};  // normalized xyxy
 
@@ -65,7 +71,7 @@ struct LocalizerPrediction {
 };
 
 // Host-side decoding of one batch of outputs (as read from the executor).
-std::vector<LocalizerPrediction> decode_localizer(int batch, int cells,
+std::vector<LocalizerPrediction> decode_localizer(int batch, int cells, int classes,
                                                   const std::vector<float>& presence_logit,
                                                   const std::vector<float>& location_logits,
                                                   const std::vector<float>& class_logits,

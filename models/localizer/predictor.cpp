@@ -10,9 +10,9 @@ LocalizerPredictor::LocalizerPredictor(const LocalizerConfig& config, int batch,
 std::vector<LocalizerPrediction> LocalizerPredictor::predict(const float* images, int count) {
   graph_.run(images, count);
   const Executor& ex = graph_.executor();
-  auto all =
-      decode_localizer(batch(), model_.grid_h * model_.grid_w, ex.read(model_.presence_logit),
-                       ex.read(model_.location_logits), ex.read(model_.class_logits), ex.read(model_.boxes));
+  auto all = decode_localizer(batch(), model_.grid_h * model_.grid_w, config_.num_classes(),
+                              ex.read(model_.presence_logit), ex.read(model_.location_logits),
+                              ex.read(model_.class_logits), ex.read(model_.boxes));
   all.resize(count);
   return all;
 }

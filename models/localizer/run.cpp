@@ -17,33 +17,35 @@ LocalizerRun LocalizerRun::from_json(const nlohmann::json& j) {
 
 void LocalizerRun::validate() const {
   model.validate();
-  LOCDET_CHECK(preset.task == "localization", "preset '", preset.name, "' is a ", preset.task,
-               " preset; the localizer trains on localization presets (inf265-loc, ayulockin-loc)");
-  LOCDET_CHECK(preset.height == model.height && preset.width == model.width, "preset '", preset.name, "' is ",
-               preset.height, "x", preset.width, " but the model expects ", model.height, "x", model.width);
+  validate_data("localization", "inf265-loc, ayulockin-loc", model.height, model.width, model.class_names);
+  LOCDET_CHECK(on_files() || model.num_classes() == 10, "a localizer of preset '", preset.name,
+               "' has the 10 digit classes");
   validate_schedule();
 }
 
-void fit_anchor_to_preset(LocalizerConfig& config, const data::DigitBank& bank, const data::Preset& preset,
-                          int samples) {
-  data::SceneSource source(bank, preset, data::Split::kTrain);
-  data::SceneBatch scenes;
-  data::render_scenes_cpu(preset, data::Split::kTrain, /*seed=*/0, source, 0, samples, &scenes,
-                          data::SceneMode::kEndless);
+void fit_anchor_to_boxes(LocalizerConfig& config, const std::vector<std::pair<double, double>>& boxes) {
+  LOCDET_CHECK(!boxes.empty(), "no boxes in the training images to fit the anchor to");
   std::vector<float> widths, heights;
-  for (const SceneLabel& label : scenes.labels) {
-    for (int k = 0; k < label.count; ++k) {
-      widths.push_back((label.box[k][2] - label.box[k][0]) / preset.width);
-      heights.push_back((label.box[k][3] - label.box[k][1]) / preset.height);
-    }
+  for (const auto& [w, h] : boxes) {
+    widths.push_back(static_cast<float>(w / config.width));
+    heights.push_back(static_cast<float>(h / config.height));
   }
-  LOCDET_CHECK(!widths.empty(), "preset '", preset.name, "' rendered no digits in ", samples, " scenes");
   auto median = [](std::vector<float>& v) {
     std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
     return v[v.size() / 2];
   };
   config.anchor_w = median(widths);
   config.anchor_h = median(heights);
+}
+
+void fit_anchor_to_preset(LocalizerConfig& config, const data::DigitBank& bank, const data::Preset& preset,
+                          int samples) {
+  LocalizerConfig sized = config;
+  sized.height = preset.height;
+  sized.width = preset.width;
+  fit_anchor_to_boxes(sized, TrainingData(bank, preset, 0).training_box_sizes(samples));
+  config.anchor_w = sized.anchor_w;
+  config.anchor_h = sized.anchor_h;
 }
 
 LocalizerRun read_localizer_run(const std::string& checkpoint) {

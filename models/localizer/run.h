@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "models/digits/scene.h"
 #include "models/localizer/model.h"
@@ -19,8 +21,10 @@ struct LocalizerRun : RunSchedule {
   void validate() const;
 };
 
-// Sets the model's anchor (the box size the head starts from) to the median width and
-// height of the digit boxes in `samples` rendered training scenes (deterministic).
+// Sets the model's anchor (the box size the head starts from) to the median width and height of
+// `boxes` ((w, h) in pixels of the model's input), e.g. TrainingData::training_box_sizes.
+void fit_anchor_to_boxes(LocalizerConfig& config, const std::vector<std::pair<double, double>>& boxes);
+// The same over the digit boxes of `samples` rendered training scenes (deterministic).
 void fit_anchor_to_preset(LocalizerConfig& config, const data::DigitBank& bank, const data::Preset& preset,
                           int samples = 2000);
 

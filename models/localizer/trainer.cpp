@@ -1,6 +1,7 @@
 #include "models/localizer/trainer.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "kernels/common/localizer_targets.h"
 #include "models/localizer/report.h"
@@ -9,11 +10,14 @@ namespace locdet::models {
 
 LocalizerTrainer::LocalizerTrainer(const LocalizerRun& run, const data::DigitBank& bank, Device device,
                                    bool cuda_graph)
-    : SceneTrainer(run, bank, device), run_(run) {
+    : LocalizerTrainer(run, TrainingData(bank, run.preset, run.data_seed), device, cuda_graph) {}
+
+LocalizerTrainer::LocalizerTrainer(const LocalizerRun& run, TrainingData data, Device device, bool cuda_graph)
+    : SceneTrainer(run, std::move(data), device), run_(run) {
   run_.validate();
   build(
       [this](Graph& g, const SceneFeed& feed) {
-        labels_ = localizer_labels(g, feed.scene_labels, run_.preset.height, run_.preset.width);
+        labels_ = localizer_labels(g, feed.scene_labels, run_.model.height, run_.model.width);
         g.mark_output(labels_);
         model_ = build_localizer(g, run_.model, feed.images, labels_);
         return model_.loss;
@@ -35,10 +39,10 @@ nlohmann::json LocalizerTrainer::read_batch_metrics() const {
   const int batch = static_cast<int>(ex.graph().shape(labels_)[0]);
   const int cells = model_.grid_h * model_.grid_w;
   const auto predictions =
-      decode_localizer(batch, cells, ex.read(model_.presence_logit), ex.read(model_.location_logits),
-                       ex.read(model_.class_logits), ex.read(model_.boxes));
+      decode_localizer(batch, cells, run_.model.num_classes(), ex.read(model_.presence_logit),
+                       ex.read(model_.location_logits), ex.read(model_.class_logits), ex.read(model_.boxes));
   const std::vector<float> labels = ex.read(labels_);
-  eval::LocalizationEvaluator evaluator;
+  eval::LocalizationEvaluator evaluator(run_.model.class_names);
   for (int n = 0; n < batch; ++n) {
     const float* l = &labels[static_cast<size_t>(n) * kLocalizerLabelSize];
     const float truth[4] = {l[1] - l[3] / 2, l[2] - l[4] / 2, l[1] + l[3] / 2, l[2] + l[4] / 2};
@@ -66,12 +70,12 @@ std::string LocalizerTrainer::progress_text(const nlohmann::json& r) const {
 Validation LocalizerTrainer::validate() {
   if (!validator_) validator_ = std::make_unique<LocalizerPredictor>(run_.model, 250, device());
   validator_->copy_weights_from(executor());
-  auto shown = std::make_shared<std::vector<SampleResult>>();  // the first 16 scenes, for the overlay
-  const auto val = evaluate_localizer(*validator_, bank(), run_.preset, data::Split::kVal, run_.data_seed,
-                                      run_.val_count, {16, 0}, shown.get());
+  auto shown = std::make_shared<std::vector<SampleResult>>();  // the first 16 images, for the overlay
+  const auto val = evaluate_localizer(*validator_, *data().images(data::Split::kVal), run_.val_count, {16, 0},
+                                      shown.get());
   Validation v;
   v.write_overlay = [this, shown](const std::string& path) {
-    write_localizer_overlay(path, *shown, run_.preset.height, run_.preset.width);
+    write_localizer_overlay(path, *shown, run_.model.height, run_.model.width, 8, 3, run_.model.class_names);
   };
   v.record = {{"accuracy", val.accuracy},
               {"mean_iou", val.mean_iou},

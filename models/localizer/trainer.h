@@ -15,8 +15,10 @@ namespace locdet::models {
 
 class LocalizerTrainer : public SceneTrainer {
  public:
+  // On the run's preset (rendered scenes from `bank`) or on `data` (the run's dataset).
   LocalizerTrainer(const LocalizerRun& run, const data::DigitBank& bank, Device device,
                    bool cuda_graph = true);
+  LocalizerTrainer(const LocalizerRun& run, TrainingData data, Device device, bool cuda_graph = true);
   const LocalizerRun& run() const { return run_; }
   const Localizer& model() const { return model_; }
   // Loss and its parts of the last step (a device-to-host read: call every N steps).

@@ -68,7 +68,8 @@ python3 "$here/edit_checkpoint.py" "$ckpt" never.safetensors fill=head.presence.
 python3 "$here/edit_checkpoint.py" "$ckpt" always.safetensors fill=head.presence.bias:50
 "$BIN/predict" --checkpoint never.safetensors --images in/a/x.png --out none --device cpu >"$WORK/stdout" 2>&1
 check "no digit: stdout says so" grep -q "in/a/x.png: no digit" "$WORK/stdout"
-check "no digit: digit, score and box are null" test "$(json none/x.png.json '[d["present"], d["digit"], d["score"], d["box_xyxy"]]')" = "[False, None, None, None]"
+check "no digit: digit, class, score and box are null" test \
+  "$(json none/x.png.json '[d["present"], d["digit"], d["class"], d["score"], d["box_xyxy"]]')" = "[False, None, None, None, None]"
 "$BIN/predict" --checkpoint always.safetensors --images in/a/x.png --out some --device cpu >"$WORK/stdout" 2>&1
 score=$(json some/x.png.json '"%.3f" % d["score"]')
 check "a digit: the printed score is the JSON's ($score)" grep -qE "in/a/x.png: [0-9] $score " "$WORK/stdout"
@@ -82,8 +83,9 @@ check "a digit: score = presence x confidence <= presence" \
 python3 "$here/edit_checkpoint.py" "$WORK/det/checkpoint.safetensors" sure.safetensors fill=head.out.bias:5
 "$BIN/predict" --checkpoint sure.safetensors --images in/a/x.png --out det_all --min-score 0 \
   --device cpu >"$WORK/stdout" 2>&1
-check "detector JSON: detections with digit, score and box" test "$(json det_all/x.png.json \
-  'len(d["detections"]) > 0 and all(sorted(x) == ["box_xyxy", "digit", "score"] for x in d["detections"])')" = True
+check "detector JSON: detections with digit, class (a digit model's: the digit), score and box" \
+  test "$(json det_all/x.png.json 'len(d["detections"]) > 0 and all(sorted(x) == ["box_xyxy", "class", "digit",
+  "score"] and x["class"] == str(x["digit"]) for x in d["detections"])')" = True
 first=$(json det_all/x.png.json '"%d %.3f" % (d["detections"][0]["digit"], d["detections"][0]["score"])')
 check "detector: the printed scores are the JSON's ($first)" grep -qF "digit(s) $first" "$WORK/stdout"
 "$BIN/predict" --checkpoint sure.safetensors --images in/a/x.png --out det_none --min-score 1 \

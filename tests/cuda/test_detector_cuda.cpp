@@ -58,7 +58,8 @@ TEST(DetectorTargetsCuda, KernelsIdenticalToCpu) {
   const int batch = 64, anchors = 540, classes = 2;
   const auto labels = random_labels(batch, 48, 60, 3);
   DetectorClassMap map;
-  for (int d = 0; d < 10; ++d) map.index_of_digit[d] = d < 2 ? d : -1;  // inf265-det: the rest is dropped
+  for (int v = 0; v < kMaxClasses; ++v)
+    map.index_of_label[v] = v < 2 ? v : -1;  // inf265-det: the rest is dropped
   std::vector<float> boxes(batch * kDetectorMaxGt * 4);
   std::vector<int32_t> gt_cls(batch * kDetectorMaxGt), count(batch);
   cpu::scene_labels_to_gt<float>(batch, labels.data(), map, boxes.data(), gt_cls.data(), count.data());
