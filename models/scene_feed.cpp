@@ -123,7 +123,7 @@ std::string sample_feed_refuse_cuda(const Graph&, const Node& n) {
 }
 
 PlannedNode sample_feed_plan_cuda(const PlanCall& p) {
-  return {static_cast<int64_t>(sizeof(uint64_t)) * p.node.attrs.length, nullptr};
+  return {static_cast<int64_t>(sizeof(uint64_t)) * p.node.attrs.length, nullptr, ""};
 }
 
 void sample_feed_cuda(const KernelCall& c) {

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "engine/autodiff.h"
-#include "kernels/base/error.h"
 #include "engine/executor.h"
+#include "kernels/base/error.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/conv_onednn.h"
 #include "tests/grad_check.h"
@@ -254,8 +254,8 @@ TEST(OnednnConvUse, ExecutorMatchesTheReferenceEngine) {
   std::string onednn_mode, reference_mode;
   const auto a = run("onednn", &onednn_mode), b = run("reference", &reference_mode);
   EXPECT_NE(onednn_mode.find("oneDNN conv"), std::string::npos) << onednn_mode;
-  EXPECT_EQ(onednn_mode.find("reference conv"), std::string::npos) << "every conv node on oneDNN, none fell back: "
-                                                                  << onednn_mode;
+  EXPECT_EQ(onednn_mode.find("reference conv"), std::string::npos)
+      << "every conv node on oneDNN, none fell back: " << onednn_mode;
   EXPECT_NE(reference_mode.find("reference conv"), std::string::npos) << reference_mode;
   EXPECT_EQ(reference_mode.find("oneDNN"), std::string::npos) << reference_mode;
   ASSERT_EQ(a.size(), b.size());

@@ -186,7 +186,8 @@ PlannedNode conv2d_plan_cpu(const PlanCall& p) {
   const auto reference_bytes =
       static_cast<int64_t>(cpu::conv2d_workspace_elems(d) * (p.f64 ? sizeof(double) : sizeof(float)));
   if (p.f64) return {reference_bytes, nullptr, ""};
-  if (cpu::cpu_conv_engine() == cpu::CpuConvEngine::kReference) return {reference_bytes, nullptr, "reference conv"};
+  if (cpu::cpu_conv_engine() == cpu::CpuConvEngine::kReference)
+    return {reference_bytes, nullptr, "reference conv"};
   const OpDef* op = p.node.op;
   const cpu::ConvPass pass = op == &conv2d                 ? cpu::ConvPass::kForward
                              : op == &conv2d_backward_data ? cpu::ConvPass::kBackwardData
@@ -227,7 +228,8 @@ void conv2d_cpu(const KernelCall& c) {
 }
 
 void conv2d_backward_data_cpu(const KernelCall& c) {
-  if (auto* conv = onednn_of(c)) return conv->backward_data(c.i<float>(0), c.i<float>(1), c.o<float>(0), c.workspace);
+  if (auto* conv = onednn_of(c))
+    return conv->backward_data(c.i<float>(0), c.i<float>(1), c.o<float>(0), c.workspace);
   with_real(c, [&](auto t) {
     using T = decltype(t);
     cpu::conv2d_backward_data<T>(conv_dims(*c.graph, *c.node), c.i<T>(0), c.i<T>(1), c.o<T>(0),
@@ -237,7 +239,8 @@ void conv2d_backward_data_cpu(const KernelCall& c) {
 
 void conv2d_backward_filter_cpu(const KernelCall& c) {
   if (auto* conv = onednn_of(c))
-    return conv->backward_filter(c.i<float>(0), c.i<float>(1), c.o<float>(0), opt_out<float>(c, 1), c.workspace);
+    return conv->backward_filter(c.i<float>(0), c.i<float>(1), c.o<float>(0), opt_out<float>(c, 1),
+                                 c.workspace);
   with_real(c, [&](auto t) {
     using T = decltype(t);
     cpu::conv2d_backward_filter<T>(conv_dims(*c.graph, *c.node), c.i<T>(0), c.i<T>(1), c.o<T>(0),
@@ -360,7 +363,7 @@ PlannedNode conv2d_plan_cuda(const PlanCall& p) {
   const auto& ctx = *static_cast<const cuda::CudaContext*>(p.cuda_context);
   auto conv = std::make_shared<cuda::CudnnConv2d>(conv_dims(p.graph, p.node), ctx);
   const auto bytes = static_cast<int64_t>(conv->workspace_bytes());
-  return {bytes, std::move(conv)};
+  return {bytes, std::move(conv), ""};
 }
 const cuda::CudnnConv2d& cudnn_of(const KernelCall& c) {
   return *static_cast<const cuda::CudnnConv2d*>(c.state);

@@ -46,11 +46,13 @@ class CudnnConv2d {
  private:
   void destroy() noexcept;
   Conv2dDims dims_;
+#ifndef LOCDET_CUDA_EMULATION  // the emulation runs the CPU reference: no cuDNN descriptors
   cudnnTensorStruct* x_desc_ = nullptr;
   cudnnTensorStruct* y_desc_ = nullptr;
   cudnnTensorStruct* bias_desc_ = nullptr;
   cudnnFilterStruct* w_desc_ = nullptr;
   cudnnConvolutionStruct* conv_desc_ = nullptr;
+#endif
   int fwd_algo_ = 0, bwd_data_algo_ = 0, bwd_filter_algo_ = 0;
   size_t workspace_bytes_ = 0;
 };

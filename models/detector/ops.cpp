@@ -49,7 +49,7 @@ std::vector<TensorSpec> detection_targets_shape(const ShapeCall& c) {
 
 PlannedNode detection_targets_plan(const PlanCall& p) {
   return {static_cast<int64_t>(sizeof(int32_t)) * cpu::match_anchors_workspace_elems(p.shape_in(0)[0], kG),
-          nullptr};
+          nullptr, ""};
 }
 
 void detection_targets_cpu(const KernelCall& c) {
@@ -96,7 +96,7 @@ PlannedNode batched_nms_plan_cpu(const PlanCall& p) {
   const NmsDims d = nms_dims(p.shape_in(1));
   return {static_cast<int64_t>(cpu::nms_workspace_bytes(
               d.boxes, d.classes, std::any_cast<const NmsParams&>(p.node.attrs.params))),
-          nullptr};
+          nullptr, ""};
 }
 
 void batched_nms_cpu(const KernelCall& c) {
@@ -129,7 +129,7 @@ PlannedNode batched_nms_plan_cuda(const PlanCall& p) {
   const NmsDims d = nms_dims(p.shape_in(1));
   return {static_cast<int64_t>(cuda::nms_workspace_bytes(
               d.batch, d.boxes, d.classes, std::any_cast<const NmsParams&>(p.node.attrs.params))),
-          nullptr};
+          nullptr, ""};
 }
 
 void batched_nms_cuda(const KernelCall& c) {
