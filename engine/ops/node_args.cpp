@@ -17,7 +17,8 @@ int as_int(int64_t v) {
 
 Conv2dDims conv_dims(const Graph& g, const Node& n) {
   const Shape& x = n.op == &ops::conv2d ? shape_of(g, n.inputs[0]) : n.attrs.shape;
-  const Shape& w = n.op == &ops::conv2d_backward_filter ? shape_of(g, n.outputs[0]) : shape_of(g, n.inputs[1]);
+  const Shape& w =
+      n.op == &ops::conv2d_backward_filter ? shape_of(g, n.outputs[0]) : shape_of(g, n.inputs[1]);
   Conv2dDims d;
   d.n = as_int(x[0]), d.c = as_int(x[1]), d.h = as_int(x[2]), d.w = as_int(x[3]);
   d.k = as_int(w[0]), d.r = as_int(w[2]), d.s = as_int(w[3]);

@@ -12,7 +12,6 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <filesystem>
 #include <random>
 
 #include "engine/executor.h"
@@ -26,6 +25,7 @@
 #include "models/detector/trainer.h"
 #include "models/digits/mnist.h"
 #include "tests/cuda/cuda_test_util.h"
+#include "tests/test_scene_helpers.h"
 
 namespace locdet {
 namespace {
@@ -129,13 +129,6 @@ TEST(DetectorCuda, TargetsOpIdenticalToCpu) {
   EXPECT_EQ(floats[0], floats[1]);
 }
 
-const data::DigitBank* bank_or_null() {
-  if (!std::filesystem::exists(data::default_mnist_dir())) return nullptr;
-  static const data::DigitBank bank =
-      data::DigitBank::from_mnist(data::load_mnist(data::default_mnist_dir()));
-  return &bank;
-}
-
 models::DetectorRun small_run() {
   models::DetectorRun run;
   run.preset = data::find_preset("det10");
@@ -149,7 +142,7 @@ models::DetectorRun small_run() {
 
 TEST(DetectorCuda, TrainingStepsMatchCpuAndGraphReplayEqualsEager) {
   LOCDET_REQUIRE_GPU();
-  const data::DigitBank* bank = bank_or_null();
+  const data::DigitBank* bank = test::mnist_bank();
   if (!bank) GTEST_SKIP() << "no MNIST";
   const models::DetectorRun run = small_run();
   models::DetectorTrainer cpu(run, *bank, Device::kCpu);
@@ -170,7 +163,7 @@ TEST(DetectorCuda, TrainingStepsMatchCpuAndGraphReplayEqualsEager) {
 
 TEST(DetectorCuda, InferenceWithNmsMatchesCpu) {
   LOCDET_REQUIRE_GPU();
-  const data::DigitBank* bank = bank_or_null();
+  const data::DigitBank* bank = test::mnist_bank();
   if (!bank) GTEST_SKIP() << "no MNIST";
   const models::DetectorRun run = small_run();
   models::DetectorTrainer trainer(run, *bank, Device::kCpu);

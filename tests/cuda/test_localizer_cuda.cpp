@@ -6,26 +6,19 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
 
 #include "models/digits/mnist.h"
 #include "models/localizer/run.h"
 #include "models/localizer/trainer.h"
 #include "tests/cuda/cuda_test_util.h"
+#include "tests/test_scene_helpers.h"
 
 namespace locdet {
 namespace {
 
-const data::DigitBank* bank_or_null() {
-  if (!std::filesystem::exists(data::default_mnist_dir())) return nullptr;
-  static const data::DigitBank bank =
-      data::DigitBank::from_mnist(data::load_mnist(data::default_mnist_dir()));
-  return &bank;
-}
-
 TEST(LocalizerCuda, TrainingStepsMatchCpuAndGraphReplayEqualsEager) {
   LOCDET_REQUIRE_GPU();
-  const data::DigitBank* bank = bank_or_null();
+  const data::DigitBank* bank = test::mnist_bank();
   if (!bank) GTEST_SKIP() << "no MNIST";
   models::LocalizerRun run;
   run.preset = data::find_preset("inf265-loc");
