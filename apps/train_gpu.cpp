@@ -55,12 +55,13 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 struct Options {
-  std::string task = "localize", preset, preset_file, model = "small", box_loss = "giou",
+  std::string task = "localize", preset, preset_file, model = "small", box_loss = "giou", class_head = "cell",
               class_loss = "focal";
   std::string device, out, mnist, init_from;
   int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1, patience = 0;
   int64_t steps_per_epoch = 0, val_count = 0, test_count = 0, warmup = 200;
-  float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, box_weight = 2.0f;
+  float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, box_weight = 2.0f,
+        class_weight = 1.0f, label_smoothing = 0.0f;
   uint64_t seed = 1;
   bool resume = false, no_cuda_graph = false;
   // A dataset on disk instead of a preset (models/training_data.h).
@@ -101,8 +102,9 @@ struct Invocation {
 
 // The flags that define the model: --resume takes them from the run, --init-from from its
 // checkpoint.
-constexpr const char* kModelFlags[] = {"--model",      "--width",   "--box-loss", "--class-loss", "--anchors",
-                                       "--head-convs", "--pos-iou", "--neg-iou",  "--box-weight"};
+constexpr const char* kModelFlags[] = {"--model",   "--width",      "--box-loss",   "--class-loss",
+                                       "--anchors", "--head-convs", "--class-head", "--label-smoothing",
+                                       "--pos-iou", "--neg-iou",    "--box-weight", "--class-weight"};
 // The rest of what config.json fixes, the dataset flags included (a resumed run reads its
 // dataset again as config.json says). --epochs is not among them: with --resume it extends
 // (or shortens) the run.
@@ -314,6 +316,11 @@ models::LocalizerRun localizer_run_from_options(const Options& o, const RunImage
     run.model.backbone.kind = o.model;
     run.model.backbone.width = o.width;
     run.model.box_loss = o.box_loss;
+    run.model.head_convs = o.head_convs;
+    run.model.class_head = o.class_head;
+    run.model.label_smoothing = o.label_smoothing;
+    run.model.class_weight = o.class_weight;
+    run.model.box_weight = o.box_weight;
   }
   schedule_from_options(o, run);
   run.validate();
@@ -380,6 +387,7 @@ models::DetectorRun detector_run_from_options(const Options& o, const RunImages&
     run.model.pos_iou = o.pos_iou;
     run.model.neg_iou = o.neg_iou;
     run.model.box_weight = o.box_weight;
+    run.model.class_weight = o.class_weight;
   }
   schedule_from_options(o, run);
   run.validate();
@@ -516,12 +524,18 @@ int main(int argc, char** argv) {
   app.add_option("--class-loss", o.class_loss, "detect: focal | bce")->capture_default_str();
   app.add_option("--anchors", o.anchors, "detect: anchor sizes per cell (k-means over the preset's boxes)")
       ->capture_default_str();
-  app.add_option("--head-convs", o.head_convs, "detect: conv3x3-BN-ReLU layers in the head")
+  app.add_option("--head-convs", o.head_convs, "conv3x3-BN-ReLU layers in the head")->capture_default_str();
+  app.add_option("--class-head", o.class_head,
+                 "localize: cell (class logits per cell) | global (plus image-level logits from a "
+                 "stride-8 branch, added to every cell's)")
+      ->capture_default_str();
+  app.add_option("--label-smoothing", o.label_smoothing, "localize: label smoothing of the class loss")
       ->capture_default_str();
   app.add_option("--pos-iou", o.pos_iou, "detect: anchor IoU for a positive")->capture_default_str();
   app.add_option("--neg-iou", o.neg_iou, "detect: anchor IoU below which it is a negative")
       ->capture_default_str();
-  app.add_option("--box-weight", o.box_weight, "detect: weight of the box loss")->capture_default_str();
+  app.add_option("--box-weight", o.box_weight, "weight of the box loss")->capture_default_str();
+  app.add_option("--class-weight", o.class_weight, "weight of the class loss")->capture_default_str();
   app.add_option("--device", o.device, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_option(
          "--epochs", o.epochs,

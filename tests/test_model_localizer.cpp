@@ -69,6 +69,36 @@ TEST(ModelLocalizer, BuildsWithBothBackbonesAndRejectsBadConfigs) {
   EXPECT_EQ(round_trip.to_json(), defaults.to_json());
 }
 
+TEST(ModelLocalizer, HeadOptionsBuildRoundTripAndDefaultForOldRuns) {
+  models::LocalizerConfig config;
+  config.backbone.width = 4;
+  config.head_convs = 2;
+  config.class_head = "global";
+  config.label_smoothing = 0.1f;
+  Graph g(false);
+  models::Localizer m = models::build_localizer(g, config, g.input("image", {2, 1, 48, 60}), Value{});
+  EXPECT_EQ(g.shape(m.class_logits), Shape({2, 180, 10}));
+  EXPECT_EQ(g.shape(g.find("head.conv2.conv.weight")), Shape({16, 16, 3, 3}));
+  EXPECT_EQ(g.shape(g.find("head.global.conv.conv.weight")), Shape({32, 16, 3, 3}));
+  EXPECT_EQ(g.shape(g.find("head.global.weight")), Shape({10, 32}));
+  EXPECT_EQ(models::LocalizerConfig::from_json(config.to_json()).to_json(), config.to_json());
+
+  // A run from before these options: the head it was trained with.
+  const models::LocalizerConfig defaults;
+  nlohmann::json old = defaults.to_json();
+  for (const char* key : {"head_convs", "class_head", "label_smoothing"}) old.erase(key);
+  const models::LocalizerConfig read = models::LocalizerConfig::from_json(old);
+  EXPECT_EQ(read.head_convs, 1);
+  EXPECT_EQ(read.class_head, "cell");
+  EXPECT_EQ(read.label_smoothing, 0.0f);
+
+  models::LocalizerConfig no_conv, unknown_head, full_smoothing;
+  no_conv.head_convs = 0;
+  unknown_head.class_head = "image";
+  full_smoothing.label_smoothing = 1.0f;
+  for (const auto* bad : {&no_conv, &unknown_head, &full_smoothing}) EXPECT_THROW(bad->validate(), Error);
+}
+
 TEST(ModelLocalizer, OverfitsAHandfulOfScenesOnCpu) {
   if (!std::filesystem::exists(data::default_mnist_dir()))
     GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
@@ -148,7 +178,7 @@ TEST(ModelLocalizer, AnchorIsFittedToThePresetsBoxes) {
 // h = 1e-7 still leaves rounding error near 1e-8, far under the tolerance, so a wrong
 // backward (errors of order 1e-2 and up) still fails.
 TEST(ModelLocalizer, GradientsMatchFiniteDifferencesInDouble) {
-  for (const char* box_loss : {"giou", "diou", "mse"}) {
+  for (const char* box_loss : {"giou", "diou", "mse", "giou+global"}) {
     SCOPED_TRACE(box_loss);
     Graph g(true);
     models::LocalizerConfig config;
@@ -156,6 +186,12 @@ TEST(ModelLocalizer, GradientsMatchFiniteDifferencesInDouble) {
     config.height = 16;
     config.width = 20;
     config.box_loss = box_loss;
+    if (config.box_loss == "giou+global") {  // the other head: two convs, image-level classes, smoothing
+      config.box_loss = "giou";
+      config.head_convs = 2;
+      config.class_head = "global";
+      config.label_smoothing = 0.1f;
+    }
     Value images = g.input("image", {3, 1, 16, 20});
     Value labels = g.input("labels", {3, 6});
     models::Localizer m = models::build_localizer(g, config, images, labels);

@@ -10,7 +10,10 @@ log() { printf '[bootstrap] %s\n' "$*"; }
 
 # --- 1. Debian packages ------------------------------------------------------------------
 apt_packages=(cmake ninja-build g++ ccache zlib1g-dev libopenblas-dev libdnnl-dev libcli11-dev nlohmann-json3-dev
-              libstb-dev libgtest-dev libomp-dev clang libclang-rt-14-dev python3-venv libboost-context-dev)
+              libstb-dev libgtest-dev libomp-dev clang libclang-rt-14-dev python3-venv libboost-context-dev
+              # fonts whose digits make the out-of-distribution check (tools/font_digits.py)
+              fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-urw-base35 fonts-texgyre fonts-noto-core
+              fonts-crosextra-caladea fonts-crosextra-carlito)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -29,12 +32,12 @@ command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ] ||
 
 # --- 2. Python venv for tools/ (plots, fixture generators, pycocotools cross-checks, ONNX
 #        export checked by onnxruntime, TensorBoard and its event reader) --------------------
-python_packages=(numpy matplotlib pycocotools onnx onnxruntime tensorboard)
+python_packages=(numpy matplotlib pycocotools onnx onnxruntime tensorboard pillow fonttools)
 if [ ! -x .venv/bin/python ]; then
   log "creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy, matplotlib, pycocotools, onnx, onnxruntime, tensorboard" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import numpy, matplotlib, pycocotools, onnx, onnxruntime, tensorboard, PIL, fontTools" >/dev/null 2>&1; then
   log "installing Python packages into .venv: ${python_packages[*]}"
   .venv/bin/pip install -q "${python_packages[@]}"
 else

@@ -206,11 +206,21 @@ def build_localizer(g, model):
     g.op("Gemm", [pooled, g.const(presence_w, "w"), g.const(presence_b, "b")], out_names=["presence_logit"],
          transB=1)
 
-    h = conv_bn(g, features, "head.conv", 1)
+    h = features
+    for i in range(model.get("head_convs", 1)):
+        h = conv_bn(g, h, "head.conv" if i == 0 else "head.conv%d" % (i + 1), 1)
     out = conv(g, h, g.weight("head.out.weight"), g.weight("head.out.bias"), 1)
     rows = to_cells(g, out, 1 + LOCALIZER_CLASSES + 4)  # [N, cells, 15]
+    global_head = model.get("class_head", "cell") == "global"
     location, _, raw = g.op("Split", [rows, g.i64([1, LOCALIZER_CLASSES, 4])], outputs=3, axis=2,
-                            out_names=["location_3d", "class_logits", "raw_box"])
+                            out_names=["location_3d", "cell_class_logits" if global_head else "class_logits",
+                                       "raw_box"])
+    if global_head:  # image-level class logits added to every cell's
+        coarse = conv_bn(g, maxpool(g, features), "head.global.conv", 1)
+        image = g.op("Gemm", [g.op("Flatten", [g.op("GlobalAveragePool", [coarse])]),
+                              g.const(g.weight("head.global.weight"), "w"), g.const(g.weight("head.global.bias"), "b")],
+                     transB=1)
+        g.op("Add", ["cell_class_logits", g.op("Unsqueeze", [image, g.i64([1])])], out_names=["class_logits"])
     g.op("Reshape", [location, g.i64([0, cells])], out_names=["location_logits"])
     f = np.float32
     center_range = (f(model["positive_radius"]) + f(0.5)) * f(STRIDE)

@@ -45,6 +45,9 @@ nlohmann::json LocalizerConfig::to_json() const {
           {"class_weight", class_weight},
           {"box_weight", box_weight},
           {"positive_radius", positive_radius},
+          {"head_convs", head_convs},
+          {"class_head", class_head},
+          {"label_smoothing", label_smoothing},
           {"anchor_w", anchor_w},
           {"anchor_h", anchor_h}};
 }
@@ -62,6 +65,10 @@ LocalizerConfig LocalizerConfig::from_json(const nlohmann::json& j) {
     c.class_weight = j.at("class_weight").get<float>();
     c.box_weight = j.at("box_weight").get<float>();
     c.positive_radius = j.at("positive_radius").get<int>();
+    // Absent in checkpoints from before these options: the head they were trained with.
+    c.head_convs = j.value("head_convs", 1);
+    c.class_head = j.value("class_head", std::string("cell"));
+    c.label_smoothing = j.value("label_smoothing", 0.0f);
     c.anchor_w = j.at("anchor_w").get<float>();
     c.anchor_h = j.at("anchor_h").get<float>();
     if (j.contains("classes")) c.class_names = j["classes"].get<std::vector<std::string>>();
@@ -80,6 +87,11 @@ void LocalizerConfig::validate() const {
                "unknown box loss '", box_loss, "': use mse, iou, giou, diou or ciou");
   LOCDET_CHECK(positive_radius >= 0 && positive_radius <= 3, "positive_radius must be 0..3, got ",
                positive_radius);
+  LOCDET_CHECK(head_convs >= 1 && head_convs <= 4, "head_convs must be 1..4, got ", head_convs);
+  LOCDET_CHECK(class_head == "cell" || class_head == "global", "unknown class head '", class_head,
+               "': use cell or global");
+  LOCDET_CHECK(label_smoothing >= 0 && label_smoothing < 1, "label smoothing must be in [0, 1), got ",
+               label_smoothing);
   LOCDET_CHECK(anchor_w > 0 && anchor_h > 0 && anchor_w <= 1 && anchor_h <= 1,
                "anchor size must be in (0, 1] of the image, got ", anchor_w, "x", anchor_h);
   for (float w : {presence_weight, location_weight, class_weight, box_weight})
@@ -108,7 +120,9 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
   m.presence_logit = g.linear(pooled, pw, pb);
 
   // Per-cell head.
-  Value h = conv_bn_relu(g, f.map, "head.conv", f.channels, 3, 1);
+  Value h = f.map;
+  for (int i = 0; i < config.head_convs; ++i)
+    h = conv_bn_relu(g, h, i == 0 ? "head.conv" : "head.conv" + std::to_string(i + 1), f.channels, 3, 1);
   const int classes = config.num_classes();
   const int kOut = 1 + classes + 4;
   Value ow = g.parameter("head.out.weight", {kOut, f.channels, 1, 1}, Init::kXavierUniform);
@@ -117,6 +131,14 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
   Value flat = g.reshape(out, {batch * cells, kOut});
   m.location_logits = g.reshape(g.slice(flat, 1, 0, 1), {batch, cells});
   Value class_rows = g.slice(flat, 1, 1, classes);  // [N*cells, C]
+  if (config.class_head == "global") {
+    Value coarse = conv_bn_relu(g, g.maxpool2d(f.map, 2, 2), "head.global.conv", 2 * f.channels, 3, 1);
+    Value gw = g.parameter("head.global.weight", {classes, 2 * f.channels}, Init::kXavierUniform);
+    Value gb = g.parameter("head.global.bias", {classes}, Init::kZeros);
+    Value image_logits = g.reshape(g.linear(g.global_avgpool(coarse), gw, gb), {batch, 1, classes});
+    class_rows = g.reshape(g.add(g.reshape(class_rows, {batch, cells, classes}), image_logits),
+                           {batch * cells, classes});
+  }
   m.class_logits = g.reshape(class_rows, {batch, cells, classes});
   Value raw = g.reshape(g.slice(flat, 1, 1 + classes, 4), {batch, cells, 4});
 
@@ -139,7 +161,8 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
   LocalizerTargets t = localizer_targets(g, labels, {m.grid_h, m.grid_w, config.positive_radius});
   m.presence_loss = g.mean(g.bce_with_logits(m.presence_logit, t.presence));
   m.location_loss = g.sum(g.mul(g.softmax_cross_entropy(m.location_logits, t.centre_cell), t.image_weight));
-  m.class_loss = g.sum(g.mul(g.softmax_cross_entropy(class_rows, t.cell_class), t.cell_weight));
+  m.class_loss =
+      g.sum(g.mul(g.softmax_cross_entropy(class_rows, t.cell_class, config.label_smoothing), t.cell_weight));
   Value box_rows = g.reshape(m.boxes, {batch * cells, 4});
   Value per_cell;
   if (config.box_loss == "mse") {

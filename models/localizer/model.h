@@ -2,10 +2,13 @@
 //
 // Backbone (models/backbone.h) -> stride-4 feature map F [N, C, H/4, W/4], then
 //   presence:  global average pool(F) -> linear -> p_c logit            [N, 1]
-//   per cell:  conv3x3-BN-ReLU -> conv1x1 -> 1 + C + 4 channels (C classes: the 10 digits, or
-//   a dataset's categories):
+//   per cell:  conv3x3-BN-ReLU (head_convs of them) -> conv1x1 -> 1 + C + 4 channels (C classes: the 10
+//   digits, or a dataset's categories):
 //     location logit (softmax over cells: "the object's centre is here")  [N, cells]
 //     class logits                                                       [N, cells, C]
+//       (class_head "global": plus image-level logits from the whole digit's view:
+//        maxpool 2 -> conv3x3-BN-ReLU (2x channels) -> global average pool -> linear,
+//        added to every cell's logits)
 //     box: decode_box around the cell centre (centre within 1.5 cells,
 //          size = anchor * exp(t)), normalized xyxy                       [N, cells, 4]
 // Prediction = the box and class of the most likely cell, p_c = sigmoid(presence logit).
@@ -31,6 +34,10 @@ struct LocalizerConfig {
   std::string box_loss = "giou";  // mse | iou | giou | diou | ciou
   float presence_weight = 1.0f, location_weight = 1.0f, class_weight = 1.0f, box_weight = 2.0f;
   int positive_radius = 1;
+  int head_convs = 1;                      // conv3x3-BN-ReLU layers of the per-cell head
+  std::string class_head = "cell";         // cell | global: "global" adds image-level class logits
+                                           // (a stride-8 conv over the features, pooled) to every cell's
+  float label_smoothing = 0.0f;            // of the class loss
   float anchor_w = 0.3f, anchor_h = 0.4f;  // typical box size, normalized (from the training boxes)
   // Class index -> name: the ten digits for the presets (configs without "classes" are digit
   // localizers), a dataset's categories otherwise.
