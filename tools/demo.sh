@@ -95,7 +95,7 @@ if [ "$quick" = 1 ]; then
   det_args=(--epochs 1 --steps-per-epoch 150 --val-count 300 --test-count 500)
   det_name=demo-detector-quick
 else
-  det_args=(--epochs 10)
+  det_args=(--epochs 25)
   det_name=demo-detector
 fi
 step "train the detector (det10: 1-4 digits of all ten classes)"
