@@ -24,6 +24,7 @@ MNIST's train files.
 """
 import argparse
 import glob
+import io
 import os
 import struct
 import sys
@@ -124,7 +125,9 @@ def preview(fonts, path):
     sheet = np.pad(sheet, ((0, per * columns * 28 - sheet.shape[0]), (0, 0)))
     blocks = [sheet[i * per * 28:(i + 1) * per * 28] for i in range(columns)]
     sheet = np.concatenate([np.pad(b, ((0, 0), (0, 8)), constant_values=64) for b in blocks], axis=1)
-    Image.fromarray(sheet).save(path)
+    png = io.BytesIO()
+    Image.fromarray(sheet).save(png, format="PNG")
+    write_atomically(path, png.getvalue())
 
 
 def main():
@@ -141,6 +144,15 @@ def main():
     for f in train:
         if not os.path.exists(f):
             sys.exit(f"font_digits.py: {f} not found: run tools/bootstrap.sh first (or pass --mnist DIR)")
+
+    out_real = os.path.realpath(args.out)
+    if out_real == os.path.realpath(args.mnist):
+        sys.exit(f"font_digits.py: --out {args.out} is the MNIST folder itself; choose another folder")
+    for f in train:
+        link = os.path.join(args.out, os.path.basename(f))
+        if os.path.lexists(link) and not os.path.islink(link):
+            sys.exit(f"font_digits.py: {link} is a real file, not one of this tool's links: --out holds other "
+                     "data; choose another folder")
 
     paths = sorted({p for g in FONT_GLOBS for p in glob.glob(g, recursive=True)})
     fonts, names = [], []

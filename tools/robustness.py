@@ -24,6 +24,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from atomic_file import write_atomically  # noqa: E402
 from locdet_safetensors import CheckpointError, read_checkpoint  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -76,8 +77,7 @@ def main():
         dict(name="noise-0.4", base=preset, noise_min=MAX_PRESET_NOISE, noise_max=MAX_PRESET_NOISE, **empty),
     ]
     preset_file = os.path.join(out, "presets.json")
-    with open(preset_file, "w") as f:
-        json.dump({"presets": presets}, f, indent=1)
+    write_atomically(preset_file, json.dumps({"presets": presets}, indent=1).encode())
 
     common = ["--checkpoint", args.checkpoint, "--device", args.device]
     rows = {}
@@ -93,8 +93,7 @@ def main():
         rows[p["name"]] = {"images": r["images"], "false_positive_rate": 1.0 - r["presence_accuracy"]}
 
     summary = {"checkpoint": args.checkpoint, "preset": preset, "checks": rows}
-    with open(os.path.join(out, "robustness.json"), "w") as f:
-        json.dump(summary, f, indent=1)
+    write_atomically(os.path.join(out, "robustness.json"), json.dumps(summary, indent=1).encode())
     lines = ["| check | images | accuracy | mean IoU | presence errors (no digit: false positives) |",
              "|---|---|---|---|---|"]
     for name, r in rows.items():
@@ -104,8 +103,7 @@ def main():
         else:
             lines.append("| %s | %d | | | %.2f%% |" % (name, r["images"], 100 * r["false_positive_rate"]))
     table = "\n".join(lines) + "\n"
-    with open(os.path.join(out, "robustness.md"), "w") as f:
-        f.write(table)
+    write_atomically(os.path.join(out, "robustness.md"), table.encode())
     print(table + "wrote %s/robustness.json and robustness.md" % out)
 
 

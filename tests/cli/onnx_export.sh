@@ -15,12 +15,15 @@ export_onnx=("$PY" "$ROOT/tools/export_onnx.py")
 tiny=(--device cpu --width 4 --batch 16 --epochs 1 --warmup 20 --lr 5e-3 --val-count 32 --test-count 32
       --log-every 100)
 # NAME TASK BACKBONE STEPS: the small backbone long enough to find digits (the metrics then mean
-# something), the ResNet-18 one briefly (its graph: strided blocks, projections, additions).
-for spec in "localize localize small 300" "detect detect small 300" "resnet18 localize resnet18 40"; do
-  read -r task kind backbone steps <<<"$spec"
+# something), the ResNet-18 one briefly (its graph: strided blocks, projections, additions), and
+# the localizer's other head (two head convs, image-level class logits) briefly. EXTRA: flags.
+for spec in "localize localize small 300" "detect detect small 300" "resnet18 localize resnet18 40" \
+            "globalhead localize small 40 --class-head global --head-convs 2"; do
+  read -r task kind backbone steps extra <<<"$spec"
+  read -r -a extra_flags <<<"${extra:-}"
   rc=0
   "$BIN/train_gpu" --task "$kind" --model "$backbone" --steps-per-epoch "$steps" --out "$WORK/$task" "${tiny[@]}" \
-    >"$WORK/stdout" 2>"$WORK/stderr" || rc=$?
+    "${extra_flags[@]}" >"$WORK/stdout" 2>"$WORK/stderr" || rc=$?
   check "train a tiny $kind model, $backbone backbone (exit $rc)" test "$rc" = 0
   ckpt=$WORK/$task/checkpoint.safetensors
   "$BIN/evaluate" --device cpu --checkpoint "$ckpt" --split test --count 300 --dump "$WORK/$task.dump.safetensors" \

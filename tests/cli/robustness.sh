@@ -21,6 +21,15 @@ check "no dingbats or symbol font among them" bash -c "! grep -qiE 'dingbat|D050
 check "the sheet to look at" test -s "$WORK/fonts/fonts.png"
 check "the test digits are not MNIST's" bash -c "! cmp -s '$WORK/fonts/t10k-images-idx3-ubyte' '$LOCDET_MNIST_DIR/t10k-images-idx3-ubyte'"
 
+# Never over the user's data: not into the MNIST folder, not over a real file.
+expect_failure "font_digits.py --out the MNIST folder" 1 "is the MNIST folder itself" -- \
+  "$PY" "$ROOT/tools/font_digits.py" --out "$LOCDET_MNIST_DIR" --mnist "$LOCDET_MNIST_DIR"
+mkdir "$WORK/mine" && printf 'mine' >"$WORK/mine/train-images-idx3-ubyte"
+expect_failure "font_digits.py over a real file" 1 "is a real file" -- \
+  "$PY" "$ROOT/tools/font_digits.py" --out "$WORK/mine" --mnist "$LOCDET_MNIST_DIR"
+check "that file untouched, nothing written beside it" bash -c \
+  "[ \"\$(cat '$WORK/mine/train-images-idx3-ubyte')\" = mine ] && [ \"\$(ls '$WORK/mine')\" = train-images-idx3-ubyte ]"
+
 # ---- the check on a tiny localizer
 "$BIN/train_gpu" --task localize --out "$WORK/loc" "${TINY[@]}" --epochs 1 --steps-per-epoch 60 >/dev/null 2>&1
 rc=0
