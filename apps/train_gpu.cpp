@@ -61,7 +61,7 @@ struct Options {
   int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1, patience = 0;
   int64_t steps_per_epoch = 0, val_count = 0, test_count = 0, warmup = 200;
   float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, box_weight = 2.0f,
-        class_weight = 1.0f, label_smoothing = 0.0f;
+        class_weight = 1.0f, label_smoothing = 0.0f, ema = 0.0f;
   uint64_t seed = 1;
   bool resume = false, no_cuda_graph = false;
   // A dataset on disk instead of a preset (models/training_data.h).
@@ -109,9 +109,10 @@ constexpr const char* kModelFlags[] = {"--model",   "--width",      "--box-loss"
 // dataset again as config.json says). --epochs is not among them: with --resume it extends
 // (or shortens) the run.
 constexpr const char* kRunFlags[] = {
-    "--task",        "--preset",    "--preset-file", "--batch",        "--steps-per-epoch", "--lr",
-    "--seed",        "--val-count", "--warmup",      "--weight-decay", "--patience",        "--data",
-    "--data-format", "--input",     "--augment",     "--val-fraction"};
+    "--task",         "--preset", "--preset-file", "--batch",  "--steps-per-epoch",
+    "--lr",           "--seed",   "--val-count",   "--warmup", "--weight-decay",
+    "--patience",     "--data",   "--data-format", "--input",  "--augment",
+    "--val-fraction", "--ema"};
 
 void check_flag_combinations(const Options& o, const Invocation& call) {
   if (o.resume && !o.init_from.empty())
@@ -161,6 +162,7 @@ void schedule_from_options(const Options& o, models::RunSchedule& run) {
   run.steps_per_epoch = o.steps_per_epoch;
   run.lr = o.lr;
   run.weight_decay = o.weight_decay;
+  run.ema_decay = o.ema;
   run.warmup_steps = o.warmup;
   run.seed = o.seed;
   run.val_count = o.val_count;
@@ -548,6 +550,10 @@ int main(int argc, char** argv) {
   app.add_option("--lr", o.lr, "peak learning rate (AdamW, warm-up then cosine)")->capture_default_str();
   app.add_option("--weight-decay", o.weight_decay, "AdamW weight decay")->capture_default_str();
   app.add_option("--warmup", o.warmup, "warm-up steps")->capture_default_str();
+  app.add_option("--ema", o.ema,
+                 "keep an exponential moving average of the weights with this decay (e.g. 0.999; 0: off); "
+                 "validation, the checkpoints' users and the export use the average")
+      ->capture_default_str();
   app.add_option("--seed", o.seed, "parameter init and training scenes")->capture_default_str();
   app.add_option("--val-count", o.val_count, "validation scenes per epoch (default: the whole split)");
   app.add_option(

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "engine/optim.h"
 #include "kernels/base/atomic_file.h"
 #include "kernels/base/error.h"
 
@@ -207,7 +208,10 @@ std::map<std::string, std::string> load_checkpoint(const std::string& path, Exec
     fail("checkpoint ", path, " does not match the model (", problems.size(), " problems):", msg);
   }
   for (const auto& [name, v] : wanted) {
-    const SafeTensor& t = file.tensors.at(name);
+    // Evaluating or fine-tuning: a parameter's weight average, where the run kept one, is the
+    // better weight (same shape: it is a view of the same layout).
+    const auto average = strict ? file.tensors.end() : file.tensors.find(ema_name(name));
+    const SafeTensor& t = average != file.tensors.end() ? average->second : file.tensors.at(name);
     if (t.dtype == DType::kF32) {
       std::vector<float> values(t.data.size() / sizeof(float));
       if (!values.empty()) std::memcpy(values.data(), t.data.data(), t.data.size());

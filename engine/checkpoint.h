@@ -40,7 +40,9 @@ void save_checkpoint(const std::string& path, const Executor& ex,
 
 // Restores them and returns the metadata. Strict: the names must match exactly (resume).
 // Not strict: "optim.*" tensors on either side are ignored (load a model to evaluate or
-// fine-tune). Any mismatch fails with the full list: missing, unexpected, shape, dtype.
+// fine-tune), except that a parameter's weight average ("optim.ema.<name>", runs trained with
+// --ema) is loaded in place of the parameter. Any mismatch fails with the full list: missing,
+// unexpected, shape, dtype.
 std::map<std::string, std::string> load_checkpoint(const std::string& path, Executor& ex, bool strict = true);
 
 }  // namespace locdet

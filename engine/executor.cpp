@@ -7,6 +7,7 @@
 
 #include "engine/backends/backend.h"
 #include "engine/ops/ops.h"
+#include "engine/optim.h"
 #include "kernels/base/error.h"
 #include "kernels/base/nvtx.h"
 
@@ -194,8 +195,16 @@ void Executor::write_bytes(Value v, const std::vector<std::byte>& bytes) {
   copy_to_tensor(bytes.data(), bytes.size(), tensor(v));
 }
 void Executor::copy_persistent_state_from(const Executor& from) {
-  for (Value v : graph_.persistent_state())
-    write_bytes(v, from.read_bytes(from.graph().find(graph_.info(v).name)));
+  for (Value v : graph_.persistent_state()) {
+    const std::string& name = graph_.info(v).name;
+    // A graph without an optimizer (inference) takes a parameter's weight average if `from` keeps one.
+    Value source = from.graph().find(name);
+    if (graph_.info(v).role == Role::kParameter && !graph_.lookup(ema_name(name))) {
+      const Value average = from.graph().lookup(ema_name(name));
+      if (average) source = average;
+    }
+    write_bytes(v, from.read_bytes(source));
+  }
 }
 
 }  // namespace locdet

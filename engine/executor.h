@@ -53,7 +53,8 @@ class Executor {
   std::vector<std::byte> read_bytes(Value v) const;
   void write_bytes(Value v, const std::vector<std::byte>& bytes);
   // Every persistent tensor of this graph (parameters, batch-norm statistics) from the
-  // same-named tensor of `from`: an inference graph taking a training graph's weights.
+  // same-named tensor of `from`: an inference graph taking a training graph's weights (a
+  // parameter's weight average "optim.ema.<name>" where `from` keeps one and this graph does not).
   void copy_persistent_state_from(const Executor& from);
   void synchronize();
 

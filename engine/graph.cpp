@@ -55,10 +55,16 @@ TensorInfo& Graph::info(Value v) {
   return const_cast<TensorInfo&>(static_cast<const Graph*>(this)->info(v));
 }
 
-Value Graph::find(const std::string& name) const {
+Value Graph::lookup(const std::string& name) const {
   for (size_t i = 0; i < tensors_.size(); ++i)
     if (tensors_[i].name == name) return Value{static_cast<int>(i)};
-  fail("graph has no tensor named '", name, "'");
+  return Value{};
+}
+
+Value Graph::find(const std::string& name) const {
+  const Value v = lookup(name);
+  if (!v) fail("graph has no tensor named '", name, "'");
+  return v;
 }
 
 std::vector<Value> Graph::parameters() const {

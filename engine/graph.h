@@ -48,6 +48,9 @@ struct OptimizerConfig {
   bool nesterov = false;
   // Weight decay only on weights (rank >= 2), not on biases and norm parameters.
   bool decay_only_weights = true;
+  // > 0: keep an exponential moving average of the parameters ("optim.ema.<name>"), updated
+  // after each step with decay min(ema_decay, step / (step + 9)); inference prefers it.
+  float ema_decay = 0.0f;
 };
 
 struct Attrs {
@@ -170,6 +173,7 @@ class Graph {
   TensorInfo& info(Value v);
   const Shape& shape(Value v) const { return info(v).shape; }
   Value find(const std::string& name) const;    // by tensor name; fails when absent
+  Value lookup(const std::string& name) const;  // by tensor name; Value{} when absent
   std::vector<Value> parameters() const;        // in declaration order
   std::vector<Value> persistent_state() const;  // parameters, state, optimizer state: what a checkpoint saves
   std::string str() const;                      // one line per node, for debugging

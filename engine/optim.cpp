@@ -21,9 +21,15 @@ std::vector<int64_t> flat_offsets(const Graph& g, int64_t* total) {
   return offsets;
 }
 
+std::string ema_name(const std::string& parameter) {
+  return "optim.ema." + parameter;
+}
+
 OptimizerState add_optimizer(Graph& g, const Gradients& grads, const OptimizerConfig& config) {
   std::vector<Value> params = g.parameters();
   LOCDET_CHECK(!params.empty(), "add_optimizer: the graph has no parameters");
+  LOCDET_CHECK(config.ema_decay >= 0 && config.ema_decay < 1,
+               "the weight average's decay must be in [0, 1), got ", config.ema_decay);
   for (Value p : params)
     LOCDET_CHECK(g.info(p).view_of < 0, "add_optimizer called twice (parameter '", g.info(p).name,
                  "' is already packed)");
@@ -34,6 +40,7 @@ OptimizerState add_optimizer(Graph& g, const Gradients& grads, const OptimizerCo
   s.params = g.flat_buffer("flat.params", s.flat_elems, Role::kParameter);
   s.grads = g.flat_buffer("flat.grads", s.flat_elems, Role::kGradient);
   bool adamw = config.kind == OptimizerConfig::Kind::kAdamW;
+  if (config.ema_decay > 0) s.ema = g.flat_buffer("flat.ema", s.flat_elems, Role::kOptimizerState);
   s.m = g.flat_buffer(adamw ? "flat.adamw_m" : "flat.sgd_momentum", s.flat_elems, Role::kOptimizerState);
   if (adamw) s.v = g.flat_buffer("flat.adamw_v", s.flat_elems, Role::kOptimizerState);
 
@@ -49,6 +56,9 @@ OptimizerState add_optimizer(Graph& g, const Gradients& grads, const OptimizerCo
            Role::kOptimizerState);
     if (adamw)
       g.view(s.v, "optim.v." + g.info(params[i]).name, g.info(params[i]).shape, offsets[i],
+             Role::kOptimizerState);
+    if (s.ema)  // (`p` may dangle here: each view grows the graph's tensor table)
+      g.view(s.ema, ema_name(g.info(params[i]).name), g.info(params[i]).shape, offsets[i],
              Role::kOptimizerState);
 
     // The gradient's producer writes straight into the flat gradient buffer; a gradient that
@@ -80,6 +90,7 @@ OptimizerState add_optimizer(Graph& g, const Gradients& grads, const OptimizerCo
     g.apply(ops::adamw, {s.params, s.grads, s.m, s.v, s.decay_mask, s.lr, s.step}, a, "adamw");
   else
     g.apply(ops::sgd, {s.params, s.grads, s.m, s.decay_mask, s.lr}, a, "sgd");
+  if (s.ema) g.apply(ops::ema_update, {s.ema, s.params, s.step}, a, "ema_update");
   g.set_phase(saved);
   return s;
 }

@@ -28,6 +28,7 @@ OptimizerConfig RunSchedule::optimizer() const {
   optim.schedule.warmup_steps = std::min(warmup_steps, total_steps());
   optim.schedule.total_steps = total_steps();
   optim.adamw.weight_decay = weight_decay;
+  optim.ema_decay = ema_decay;
   return optim;
 }
 
@@ -48,6 +49,7 @@ void RunSchedule::schedule_to_json(nlohmann::json& j) const {
   j["lr"] = lr;
   j["min_lr_ratio"] = min_lr_ratio;
   j["weight_decay"] = weight_decay;
+  j["ema_decay"] = ema_decay;
   j["warmup_steps"] = warmup_steps;
   j["seed"] = seed;
   j["data_seed"] = data_seed;
@@ -75,7 +77,8 @@ void RunSchedule::schedule_from_json(const nlohmann::json& j) {
   // Runs written before these keys existed tested on the whole split and started from scratch.
   test_count = j.value("test_count", int64_t{0});
   init_from = j.value("init_from", std::string());
-  patience = j.value("patience", 0);  // runs from before --patience existed: off
+  patience = j.value("patience", 0);       // runs from before --patience existed: off
+  ema_decay = j.value("ema_decay", 0.0f);  // runs from before --ema: no weight average
 }
 
 void RunSchedule::validate_schedule() const {
@@ -83,6 +86,8 @@ void RunSchedule::validate_schedule() const {
   LOCDET_CHECK(epochs >= 1, "--epochs must be >= 1, got ", epochs);
   LOCDET_CHECK(lr > 0 && std::isfinite(lr), "--lr must be > 0, got ", lr);
   LOCDET_CHECK(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
+  LOCDET_CHECK(ema_decay >= 0 && ema_decay < 1, "--ema must be in [0, 1) (0: off; e.g. 0.999), got ",
+               ema_decay);
   LOCDET_CHECK(val_count >= 0, "--val-count must be >= 0, got ", val_count);
   LOCDET_CHECK(test_count >= 0, "--test-count must be >= 0, got ", test_count);
   LOCDET_CHECK(patience >= 0, "--patience must be >= 0 (0: off), got ", patience);

@@ -21,6 +21,7 @@ struct RunSchedule {
   int epochs = 10;
   int64_t steps_per_epoch = 0;  // 0: the train split's size / batch
   float lr = 2e-3f, min_lr_ratio = 0.02f, weight_decay = 1e-4f;
+  float ema_decay = 0.0f;  // > 0: a weight average with this decay (OptimizerConfig::ema_decay)
   int64_t warmup_steps = 200;
   uint64_t seed = 1;       // parameter init and the training scene stream
   uint64_t data_seed = 0;  // the fixed validation/test scenes (make_dataset's default seed); a

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -23,14 +24,16 @@ struct Net {
   Value x, loss;
 };
 
-Net build(int width, bool with_optimizer) {
+Net build(int width, bool with_optimizer, float ema_decay = 0.0f) {
   Net n{Graph(true), {}, {}};
   n.x = n.g.input("x", {4, 2, 4, 4});
   Value h = n.g.conv2d(n.x, n.g.parameter("conv.weight", {width, 2, 3, 3}, Init::kKaimingUniform), {}, 1, 1);
   h = n.g.relu(n.g.batchnorm(h, "bn"));
   n.loss = n.g.mean(n.g.mul(h, h));
   n.g.mark_output(n.loss);
-  if (with_optimizer) add_optimizer(n.g, build_backward(n.g, n.loss), OptimizerConfig{});
+  OptimizerConfig optim;
+  optim.ema_decay = ema_decay;
+  if (with_optimizer) add_optimizer(n.g, build_backward(n.g, n.loss), optim);
   return n;
 }
 
@@ -93,6 +96,46 @@ TEST_F(Checkpoint, NonStrictLoadIntoAnEvalGraphIgnoresOptimizerState) {
   EXPECT_NE(error_of([&] { load_checkpoint(path("c.safetensors"), eb, true); }), "");
   load_checkpoint(path("c.safetensors"), eb, false);
   EXPECT_EQ(ea.read(ea.graph().find("conv.weight")), eb.read(eb.graph().find("conv.weight")));
+}
+
+// A run with a weight average: the average follows the weights (not equal to them, not zero),
+// resumes exactly (strict), and is what an inference graph gets, from a checkpoint or from the
+// training executor; batch-norm statistics come as they are.
+TEST_F(Checkpoint, WeightAverageIsSavedResumedAndPreferredForInference) {
+  Net a = build(3, true, 0.9f);
+  Executor ea(a.g);
+  ea.write(a.x, ramp(128));
+  for (int i = 0; i < 20; ++i) ea.step();
+  const std::vector<float> weight = ea.read(ea.graph().find("conv.weight"));
+  const std::vector<float> average = ea.read(ea.graph().find(ema_name("conv.weight")));
+  ASSERT_EQ(weight.size(), average.size());
+  double moved = 0, size = 0;
+  for (size_t i = 0; i < weight.size(); ++i) {
+    moved += std::abs(weight[i] - average[i]);
+    size += std::abs(average[i]);
+  }
+  EXPECT_GT(moved, 1e-4 * weight.size()) << "the average lags behind the weights";
+  EXPECT_GT(size, 0.5 * moved) << "the average is not near zero";
+  save_checkpoint(path("c.safetensors"), ea, {});
+
+  Net resumed = build(3, true, 0.9f);
+  Executor er(resumed.g);
+  load_checkpoint(path("c.safetensors"), er, true);
+  EXPECT_EQ(er.read(er.graph().find("conv.weight")), weight);
+  EXPECT_EQ(er.read(er.graph().find(ema_name("conv.weight"))), average);
+
+  Net eval = build(3, false);
+  Executor ee(eval.g);
+  load_checkpoint(path("c.safetensors"), ee, false);
+  EXPECT_EQ(ee.read(ee.graph().find("conv.weight")), average);
+  EXPECT_EQ(ee.read(ee.graph().find("bn.running_var")), ea.read(ea.graph().find("bn.running_var")));
+  Executor copied(build(3, false).g);
+  copied.copy_persistent_state_from(ea);
+  EXPECT_EQ(copied.read(copied.graph().find("conv.weight")), average);
+  // A training graph with its own average copies name for name.
+  Executor twin(build(3, true, 0.9f).g);
+  twin.copy_persistent_state_from(ea);
+  EXPECT_EQ(twin.read(twin.graph().find("conv.weight")), weight);
 }
 
 TEST_F(Checkpoint, MismatchReportsEveryProblem) {

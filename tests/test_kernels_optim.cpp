@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/base/error.h"
 #include "kernels/common/schedule.h"
 #include "kernels/cpu/optim.h"
 
@@ -54,10 +55,28 @@ TEST(KernelsOptim, SgdMomentumNesterovAndDecay) {
 }
 
 TEST(KernelsOptim, EmaUpdate) {
+  // Past the warm-up (step 991: 991/1000 > 0.99) the decay is the configured one.
   std::vector<float> ema{1.0f, 0.0f}, p{0.0f, 1.0f};
-  cpu::ema_update(2, ema.data(), p.data(), 0.99f);
+  const int64_t late = 991;
+  cpu::ema_update(2, ema.data(), p.data(), 0.99f, &late);
   EXPECT_FLOAT_EQ(ema[0], 0.99f);
   EXPECT_NEAR(ema[1], 0.01f, 1e-8);
+}
+
+TEST(KernelsOptim, EmaDecayWarmsUpWithTheStep) {
+  EXPECT_FLOAT_EQ(ema_decay_at(0.999f, 1), 0.1f);  // the first update keeps 90% of the weights
+  EXPECT_FLOAT_EQ(ema_decay_at(0.999f, 11), 0.55f);
+  EXPECT_FLOAT_EQ(ema_decay_at(0.999f, 100000), 0.999f);
+  // From zeros, the average after step 1 is 0.9 * param: no separate initial copy needed.
+  std::vector<float> ema{0.0f}, p{2.0f};
+  const int64_t first = 1, second = 2;
+  cpu::ema_update(1, ema.data(), p.data(), 0.999f, &first);
+  EXPECT_FLOAT_EQ(ema[0], 1.8f);
+  p[0] = 4.0f;
+  cpu::ema_update(1, ema.data(), p.data(), 0.999f, &second);  // d = 2/11
+  EXPECT_NEAR(ema[0], (2.0 / 11) * 1.8 + (9.0 / 11) * 4.0, 1e-6);
+  const int64_t zero = 0;
+  EXPECT_THROW(cpu::ema_update(1, ema.data(), p.data(), 0.999f, &zero), Error);
 }
 
 TEST(KernelsOptim, LrScheduleValues) {

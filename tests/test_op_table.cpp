@@ -213,7 +213,7 @@ std::vector<OpCase> cases() {
     return std::vector<Value>{g.mse(pred, target), g.l1(pred, target), g.smooth_l1(pred, target, 1.0f)};
   });
 
-  // The optimizer section: one step of AdamW, one of SGD with Nesterov momentum.
+  // The optimizer section: one step of AdamW (with a weight average), one of SGD with Nesterov momentum.
   for (const auto kind : {OptimizerConfig::Kind::kAdamW, OptimizerConfig::Kind::kSgd}) {
     OpCase& opt =
         add(kind == OptimizerConfig::Kind::kAdamW ? "lr schedule + AdamW step" : "lr schedule + SGD step",
@@ -229,8 +229,11 @@ std::vector<OpCase> cases() {
               cfg.schedule.base_lr = 0.1f;
               cfg.schedule.warmup_steps = 2;
               cfg.schedule.total_steps = 10;
+              if (kind == OptimizerConfig::Kind::kAdamW) cfg.ema_decay = 0.99f;  // and the weight average
               OptimizerState s = add_optimizer(g, build_backward(g, loss), cfg);
-              return std::vector<Value>{w, bias, s.lr};
+              std::vector<Value> out{w, bias, s.lr};
+              if (s.ema) out.push_back(s.ema);
+              return out;
             });
     opt.gradients = false;  // the optimizer consumes the gradients itself
   }

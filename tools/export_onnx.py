@@ -78,7 +78,9 @@ class GraphBuilder:
             raise ExportError("the checkpoint lacks tensor '%s' (was it written by another version of "
                               "train_gpu?)" % key)
         self.used.add(key)
-        return self.tensors[key]
+        # A run trained with --ema keeps the weight average beside each parameter: like train_gpu's
+        # evaluate and predict, the export uses the average.
+        return self.tensors.get("optim.ema." + key, self.tensors[key])
 
     def const(self, array, hint="const"):
         name = self.name(hint)

@@ -18,7 +18,7 @@ const std::vector<const OpDef*>& engine_ops() {
       &ops::bce_with_logits_backward, &ops::sigmoid_focal, &ops::sigmoid_focal_backward, &ops::mse,
       &ops::mse_backward, &ops::l1, &ops::l1_backward, &ops::smooth_l1, &ops::smooth_l1_backward,
       // optimizer, run health
-      &ops::lr_schedule, &ops::adamw, &ops::sgd, &ops::nonfinite_or};
+      &ops::lr_schedule, &ops::adamw, &ops::sgd, &ops::ema_update, &ops::nonfinite_or};
   return table;
 }
 

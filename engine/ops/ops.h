@@ -21,7 +21,7 @@ extern const OpDef softmax_cross_entropy, softmax_cross_entropy_backward, bce_wi
     bce_with_logits_backward, sigmoid_focal, sigmoid_focal_backward, mse, mse_backward, l1, l1_backward,
     smooth_l1, smooth_l1_backward;
 // The optimizer section (engine/ops/optim_ops.cpp): mutates pinned flat buffers in place.
-extern const OpDef lr_schedule, adamw, sgd;
+extern const OpDef lr_schedule, adamw, sgd, ema_update;
 // Run health (engine/nonfinite.cpp): ORs a bit into a flag when a tensor holds NaN/Inf.
 extern const OpDef nonfinite_or;
 

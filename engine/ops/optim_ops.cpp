@@ -1,6 +1,7 @@
 // The optimizer section a training graph ends with (engine/optim.cpp wires it): the LR schedule
 // advances the step counter and writes this step's learning rate on the device, then one fused
-// AdamW or SGD pass updates the flat parameter buffer. In place, outputs none, float only.
+// AdamW or SGD pass updates the flat parameter buffer, and (optionally) one pass moves the
+// weight average towards it. In place, outputs none, float only.
 #include "engine/ops/kernel_call.h"
 #include "engine/ops/ops.h"
 #include "kernels/base/error.h"
@@ -33,6 +34,10 @@ void adamw_cpu(const KernelCall& c) {
   cpu::adamw_step(c.numel_in(0), c.i<float>(0), c.i<float>(1), c.i<float>(2), c.i<float>(3), c.i<float>(4),
                   c.attrs().optim.adamw, c.i<float>(5), c.i<int64_t>(6));
 }
+// inputs: ema, params, step
+void ema_cpu(const KernelCall& c) {
+  cpu::ema_update(c.numel_in(0), c.i<float>(0), c.i<float>(1), c.attrs().optim.ema_decay, c.i<int64_t>(2));
+}
 // inputs: params, grads, momentum, decay_mask, lr
 void sgd_cpu(const KernelCall& c) {
   const OptimizerConfig& o = c.attrs().optim;
@@ -47,6 +52,10 @@ void lr_schedule_cuda(const KernelCall& c) {
 void adamw_cuda(const KernelCall& c) {
   cuda::adamw_step(c.numel_in(0), c.i<float>(0), c.i<float>(1), c.i<float>(2), c.i<float>(3), c.i<float>(4),
                    c.attrs().optim.adamw, c.i<float>(5), c.i<int64_t>(6), stream_of(c));
+}
+void ema_cuda(const KernelCall& c) {
+  cuda::ema_update(c.numel_in(0), c.i<float>(0), c.i<float>(1), c.attrs().optim.ema_decay, c.i<int64_t>(2),
+                   stream_of(c));
 }
 void sgd_cuda(const KernelCall& c) {
   const OptimizerConfig& o = c.attrs().optim;
@@ -65,6 +74,10 @@ const OpDef adamw = OpDef("adamw")
                         .with_shape(no_outputs)
                         .on_cpu({adamw_cpu, nullptr, float_only})
                         .on_cuda(LOCDET_CUDA_KERNEL(adamw_cuda));
+const OpDef ema_update = OpDef("ema_update")
+                             .with_shape(no_outputs)
+                             .on_cpu({ema_cpu, nullptr, float_only})
+                             .on_cuda(LOCDET_CUDA_KERNEL(ema_cuda));
 const OpDef sgd = OpDef("sgd")
                       .with_shape(no_outputs)
                       .on_cpu({sgd_cpu, nullptr, float_only})

@@ -59,4 +59,12 @@ LOCDET_HD float ema_value(float ema, float param, float decay) {
   return decay * ema + (1.0f - decay) * param;
 }
 
+// The decay of the weight average after `step` updates (1-based): min(decay, step / (step + 9)),
+// the warm-up of TensorFlow's ExponentialMovingAverage(num_updates): the first update keeps 90%
+// of the weights, so the average needs no initial copy and early weights fade quickly.
+LOCDET_HD float ema_decay_at(float decay, int64_t step) {
+  const float t = static_cast<float>(step);
+  return fminf(decay, t / (t + 9.0f));
+}
+
 }  // namespace locdet

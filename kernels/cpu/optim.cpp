@@ -23,9 +23,11 @@ void sgd_step(int64_t n, float* param, const float* grad, float* momentum_buf, c
                momentum_buf ? &momentum_buf[i] : nullptr);
 }
 
-void ema_update(int64_t n, float* ema, const float* param, float decay) {
+void ema_update(int64_t n, float* ema, const float* param, float decay, const int64_t* step) {
+  LOCDET_CHECK(*step >= 1, "ema_update: step must be 1-based and already incremented, got ", *step);
+  const float d = ema_decay_at(decay, *step);
 #pragma omp parallel for simd schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) ema[i] = ema_value(ema[i], param[i], decay);
+  for (int64_t i = 0; i < n; ++i) ema[i] = ema_value(ema[i], param[i], d);
 }
 
 void lr_schedule_step(const LrSchedule& schedule, int64_t* step, float* lr) {

@@ -25,8 +25,9 @@ void adamw_step(int64_t n, float* param, const float* grad, float* m, float* v, 
 void sgd_step(int64_t n, float* param, const float* grad, float* momentum_buf, const float* decay_mask,
               float momentum, bool nesterov, float weight_decay, const float* lr);
 
-// ema = decay * ema + (1 - decay) * param
-void ema_update(int64_t n, float* ema, const float* param, float decay);
+// ema = d * ema + (1 - d) * param with d = ema_decay_at(decay, *step); *step is 1-based (the
+// step the optimizer just took).
+void ema_update(int64_t n, float* ema, const float* param, float decay, const int64_t* step);
 
 // ++*step, then *lr = lr_at(schedule, *step).
 void lr_schedule_step(const LrSchedule& schedule, int64_t* step, float* lr);

@@ -24,9 +24,10 @@ __global__ void sgd_kernel(int64_t n, float* __restrict__ param, const float* __
              buf ? &buf[i] : nullptr);
 }
 
-__global__ void ema_kernel(int64_t n, float* __restrict__ ema, const float* __restrict__ param, float decay) {
+__global__ void ema_kernel(int64_t n, float* __restrict__ ema, const float* __restrict__ param, float decay,
+                           const int64_t* step) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (i < n) ema[i] = ema_value(ema[i], param[i], decay);
+  if (i < n) ema[i] = ema_value(ema[i], param[i], ema_decay_at(decay, *step));
 }
 
 __global__ void lr_schedule_kernel(LrSchedule schedule, int64_t* step, float* lr) {
@@ -54,9 +55,10 @@ void sgd_step(int64_t n, float* param, const float* grad, float* momentum_buf, c
   CUDA_CHECK_LAUNCH();
 }
 
-void ema_update(int64_t n, float* ema, const float* param, float decay, cudaStream_t stream) {
+void ema_update(int64_t n, float* ema, const float* param, float decay, const int64_t* step,
+                cudaStream_t stream) {
   if (n <= 0) return;
-  LOCDET_LAUNCH(ema_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, ema, param, decay);
+  LOCDET_LAUNCH(ema_kernel, blocks_for(n), kThreadsPerBlock, 0, stream, n, ema, param, decay, step);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -17,7 +17,9 @@ void adamw_step(int64_t n, float* param, const float* grad, float* m, float* v, 
 void sgd_step(int64_t n, float* param, const float* grad, float* momentum_buf, const float* decay_mask,
               float momentum, bool nesterov, float weight_decay, const float* lr, cudaStream_t stream);
 
-void ema_update(int64_t n, float* ema, const float* param, float decay, cudaStream_t stream);
+// The decay warms up with the device step counter (ema_decay_at), read on the device.
+void ema_update(int64_t n, float* ema, const float* param, float decay, const int64_t* step,
+                cudaStream_t stream);
 
 // 1-thread kernel: ++*step; *lr = lr_at(schedule, *step).
 void lr_schedule_step(const LrSchedule& schedule, int64_t* step, float* lr, cudaStream_t stream);

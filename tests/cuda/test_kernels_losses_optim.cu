@@ -117,7 +117,7 @@ TEST(CudaKernelsOptim, CapturedAdamWSgdEmaAndScheduleMatchCpu) {
   cuda::adamw_step(n, gp.get(), ggrad.get(), gm.get(), gv.get(), gmask.get(), p, glr.get(), gstep.get(),
                    stream);
   cuda::sgd_step(n, gsp.get(), ggrad.get(), gbuf.get(), gmask.get(), 0.9f, true, 1e-4f, glr.get(), stream);
-  cuda::ema_update(n, gema.get(), gp.get(), 0.99f, stream);
+  cuda::ema_update(n, gema.get(), gp.get(), 0.99f, gstep.get(), stream);
   CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
   CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
 
@@ -129,7 +129,7 @@ TEST(CudaKernelsOptim, CapturedAdamWSgdEmaAndScheduleMatchCpu) {
     cpu::lr_schedule_step(sched, &cstep, &clr);
     cpu::adamw_step(n, cp.data(), grad.data(), cm.data(), cv.data(), mask.data(), p, &clr, &cstep);
     cpu::sgd_step(n, sp.data(), grad.data(), sbuf.data(), mask.data(), 0.9f, true, 1e-4f, &clr);
-    cpu::ema_update(n, ema.data(), cp.data(), 0.99f);
+    cpu::ema_update(n, ema.data(), cp.data(), 0.99f, &cstep);
   }
   EXPECT_EQ(gstep.download()[0], cstep);
   // lr_at runs in double on both sides; cos may differ by 1 ulp in double, invisible in float.
