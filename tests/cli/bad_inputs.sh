@@ -30,6 +30,7 @@ expect_failure "one corrupted header byte stops the set-up" 1 "train-labels-idx1
 # ---- absurd flags
 expect_failure "negative batch" 1 "--batch must be 1..4096, got -1" -- "$BIN/train_gpu" --out "$WORK/r0" --batch -1 --device cpu
 expect_failure "zero epochs" 1 "--epochs must be >= 1" -- "$BIN/train_gpu" --out "$WORK/r0" --epochs 0 --device cpu
+expect_failure "weight average decay of 1" 1 "--ema must be in [0, 1)" -- "$BIN/train_gpu" --out "$WORK/r0" --ema 1 --device cpu
 expect_failure "unknown preset" 1 "unknown preset 'nope'" "known presets" -- "$BIN/train_gpu" --out "$WORK/r0" --preset nope --device cpu
 expect_failure "unknown model" 1 "unknown model 'nope'" -- "$BIN/train_gpu" --out "$WORK/r0" --model nope --device cpu
 expect_failure "unknown box loss" 1 "unknown box loss" -- "$BIN/train_gpu" --out "$WORK/r0" --box-loss foo --device cpu
