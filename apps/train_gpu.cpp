@@ -303,6 +303,7 @@ models::LocalizerRun localizer_run_from_options(const Options& o, const RunImage
     run.data = images.spec;
   } else {
     run.preset = locdet::data::find_preset(o.preset.empty() ? "inf265-loc" : o.preset, o.preset_file);
+    models::apply_scene_augment(o.augment, &run.preset);
   }
   if (!o.init_from.empty()) {
     run.model = models::read_localizer_run(o.init_from).model;  // the same model, anchor included
@@ -358,6 +359,7 @@ models::DetectorRun detector_run_from_options(const Options& o, const RunImages&
     run.data = images.spec;
   } else {
     run.preset = locdet::data::find_preset(o.preset.empty() ? "det10" : o.preset, o.preset_file);
+    models::apply_scene_augment(o.augment, &run.preset);
     LOCDET_CHECK(run.preset.task == "detection", "preset '", run.preset.name,
                  "' is a localization preset; --task detect needs det10, inf265-det or a detection preset");
   }
@@ -516,7 +518,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option(
          "--augment", o.augment,
-         "with --data: none | default | scale=0.9:1.1,translate=0.1,contrast=0.2,brightness=0.1,noise=0.05")
+         "training augmentation; with --data: none | default | "
+         "scale=0.9:1.1,translate=0.1,contrast=0.2,brightness=0.1,noise=0.05; with a preset: none | default "
+         "(the preset's train_shear and train_stroke) | shear=0.3,stroke=0.7 (digit slant and stroke "
+         "width, training scenes only)")
       ->capture_default_str();
   app.add_option("--model", o.model, "backbone: small | resnet18")->capture_default_str();
   app.add_option("--width", o.width, "channels of the first backbone stage")->capture_default_str();

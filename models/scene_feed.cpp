@@ -55,8 +55,9 @@ void SceneStream::fill_cuda(const uint64_t* indices, int batch, float* images, S
                             void* stream) const {
 #if defined(LOCDET_WITH_CUDA)
   const auto* digits = static_cast<const cuda::DeviceDigits*>(device_digits_);
-  cuda::render_scene_batch(preset_.params(), digits->source(), scene_key(seed_, static_cast<int>(split_)), 0,
-                           indices, batch, images, labels, static_cast<cudaStream_t>(stream));
+  cuda::render_scene_batch(preset_.params(split_), digits->source(),
+                           scene_key(seed_, static_cast<int>(split_)), 0, indices, batch, images, labels,
+                           static_cast<cudaStream_t>(stream));
 #else
   (void)indices, (void)batch, (void)images, (void)labels, (void)stream;
   fail("this build has no CUDA backend");

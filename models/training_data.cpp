@@ -125,11 +125,44 @@ AugmentParams parse_augment(const std::string& text, int height, int width) {
       a.noise = number(value);
     } else {
       fail("unknown --augment key '", key,
-           "': use none, default, or a comma list of scale=MIN:MAX, translate=F, ",
-           "contrast=F, brightness=F, noise=F");
+           "': with --data use none, default, or a comma list of scale=MIN:MAX, translate=F, ",
+           "contrast=F, brightness=F, noise=F",
+           key == "shear" || key == "stroke" ? " (shear and stroke "
+                                               "change rendered digits: they are for preset runs)"
+                                             : "");
     }
   }
   return a;
+}
+
+void apply_scene_augment(const std::string& text, data::Preset* preset) {
+  if (text.empty() || text == "default") return;
+  preset->train_shear = 0.0f;
+  preset->train_stroke = 0.0f;
+  if (text == "none") return;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    const size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    if (key != "shear" && key != "stroke")
+      fail("unknown --augment key '", key, "' for preset scenes: use none, default, or shear=K and/or ",
+           "stroke=R (e.g. shear=0.3,stroke=0.7); scale, rotation and noise come from the preset, and ",
+           "scale/translate/contrast/brightness/noise are for --data runs");
+    float number = 0.0f;
+    try {
+      size_t used = 0;
+      number = std::stof(value, &used);
+      if (used != value.size()) throw std::invalid_argument(value);
+    } catch (const std::exception&) {
+      fail("--augment ", key, ": '", value, "' is not a number");
+    }
+    (key == "shear" ? preset->train_shear : preset->train_stroke) = number;
+  }
+  try {
+    data::validate_preset(*preset);
+  } catch (const Error& e) {
+    fail("--augment ", text, ": ", e.what());
+  }
 }
 
 void require_at_most_one_box(const Dataset& dataset) {

@@ -43,6 +43,9 @@ struct DatasetSpec {
 // "none", "default", or "scale=0.9:1.1,translate=0.1,contrast=0.2,brightness=0.1,noise=0.05"
 // (any subset; the rest stays at the defaults).
 AugmentParams parse_augment(const std::string& text, int height, int width);
+// The same flag on a preset run: "default" keeps the preset's training augmentation, "none"
+// turns it off, "shear=K,stroke=R" (either or both) sets its train_shear / train_stroke.
+void apply_scene_augment(const std::string& text, data::Preset* preset);
 
 // Loads `dir` for training: the model input, classes, splits and counts into a spec (with
 // `augment`). `input_height`/`input_width` 0 = from the images.

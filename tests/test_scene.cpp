@@ -17,6 +17,7 @@
 #include "kernels/cpu/scene.h"
 #include "models/digits/export.h"
 #include "models/digits/scene.h"
+#include "models/training_data.h"
 #include "tests/test_scene_helpers.h"
 
 namespace {
@@ -76,10 +77,12 @@ TEST(SceneDeterminism, MnistDetectionPreset) {
 }
 
 // Ink (coverage >= threshold) lies inside the box and touches all four edges; the image
-// pixels above the threshold (noise stays below it) lie inside the union of the boxes.
+// pixels above the threshold (noise stays below it) lie inside the union of the boxes; and
+// the footprint, outside which the renderer reads no coverage, holds all of it: the digit
+// sampled without its footprint is 0 outside it.
 void check_tight_boxes(const Preset& preset, const DigitBank& bank, Split split, int n) {
   SceneSource source(bank, preset, split);
-  const SceneParams p = preset.params();
+  const SceneParams p = preset.params(split);
   const SceneKey key = scene_key(9, static_cast<int>(split));
   std::vector<float> image(static_cast<size_t>(p.height) * p.width);
   for (int i = 0; i < n; ++i) {
@@ -95,9 +98,19 @@ void check_tight_boxes(const Preset& preset, const DigitBank& bank, Split split,
       ASSERT_LT(box[0], box[2]);
       ASSERT_LT(box[1], box[3]);
       bool edge[4] = {false, false, false, false};
+      SceneDigit unclipped = layout.digit[k];
+      unclipped.fp[0] = unclipped.fp[1] = -1e30f;
+      unclipped.fp[2] = unclipped.fp[3] = 1e30f;
+      const float* fp = layout.digit[k].fp;
       for (int y = 0; y < p.height; ++y)
         for (int x = 0; x < p.width; ++x) {
-          float c = digit_coverage(layout.digit[k], source.view().pixels, x + 0.5f, y + 0.5f);
+          const float px = x + 0.5f, py = y + 0.5f;
+          if (digit_coverage(unclipped, source.view().pixels, px, py) > 0.0f) {
+            ASSERT_TRUE(px >= fp[0] && px <= fp[2] && py >= fp[1] && py <= fp[3])
+                << "sample " << i << " digit " << k << ": coverage at (" << x << ", " << y
+                << ") outside the footprint";
+          }
+          float c = digit_coverage(layout.digit[k], source.view().pixels, px, py);
           if (c < p.ink_threshold) continue;
           ASSERT_TRUE(x >= box[0] && x < box[2] && y >= box[1] && y < box[3])
               << "sample " << i << " digit " << k << ": ink at (" << x << ", " << y << ") outside the box";
@@ -136,6 +149,148 @@ TEST(SceneBoxes, TightOnMnist) {
   check_tight_boxes(find_preset("inf265-det"), *mnist, Split::kVal, 200);
 }
 
+void expect_preset_error(const std::string& json, const std::string& needle) {
+  try {
+    preset_from_json(json, "test.json");
+    ADD_FAILURE() << "accepted: " << json;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
+  }
+}
+
+// ---- Shape augmentation (train_shear, train_stroke) ----
+
+Preset shape_augmented(const char* base, float shear, float stroke) {
+  Preset p = find_preset(base);
+  p.train_shear = shear;
+  p.train_stroke = stroke;
+  validate_preset(p);
+  return p;
+}
+
+TEST(SceneShapeAugment, TrainingSplitOnly) {
+  DigitBank bank = synthetic_bank();
+  const Preset plain = find_preset("inf265-loc"), augmented = shape_augmented("inf265-loc", 0.3f, 0.7f);
+  EXPECT_EQ(augmented.params(Split::kTrain).shear, 0.3f);
+  EXPECT_EQ(augmented.params(Split::kTrain).stroke, 0.7f);
+  for (Split split : {Split::kVal, Split::kTest}) {
+    EXPECT_EQ(augmented.params(split).shear, 0.0f);
+    EXPECT_EQ(augmented.params(split).stroke, 0.0f);
+    // The validation and test scenes are the plain preset's, bit for bit.
+    SceneSource source(bank, plain, split);
+    SceneBatch a, b;
+    render_scenes_cpu(plain, split, 5, source, 0, 32, &a);
+    render_scenes_cpu(augmented, split, 5, source, 0, 32, &b);
+    for (int i = 0; i < 32; ++i) expect_same_scene(a, i, b, i, split_name(split));
+  }
+  SceneSource source(bank, plain, Split::kTrain);
+  SceneBatch a, b;
+  render_scenes_cpu(plain, Split::kTrain, 5, source, 0, 32, &a);
+  render_scenes_cpu(augmented, Split::kTrain, 5, source, 0, 32, &b);
+  EXPECT_NE(0, std::memcmp(a.images.data(), b.images.data(), a.images.size() * sizeof(float)));
+  // The same digits at the same places: the augmentation draws after everything else.
+  for (int i = 0; i < 32; ++i) {
+    ASSERT_EQ(a.labels[i].count, b.labels[i].count);
+    for (int k = 0; k < a.labels[i].count; ++k)
+      EXPECT_EQ(a.labels[i].mnist_index[k], b.labels[i].mnist_index[k]);
+  }
+  check_determinism(augmented, bank);
+}
+
+TEST(SceneShapeAugment, BoxesStayTightAndInsideTheFootprint) {
+  DigitBank bank = synthetic_bank();
+  for (const char* name : {"inf265-loc", "det10"}) {
+    SCOPED_TRACE(name);
+    check_tight_boxes(shape_augmented(name, 0.5f, 1.0f), bank, Split::kTrain, 300);
+  }
+  const DigitBank* mnist = test::mnist_bank();
+  if (mnist) check_tight_boxes(shape_augmented("inf265-loc", 0.5f, 1.0f), *mnist, Split::kTrain, 300);
+}
+
+// Unrotated, unscaled squares of side `side` and value V at integer offsets, so every pixel
+// centre samples the source at a pixel centre: a thicker stroke (r > 0) adds the ring of
+// pixels next to the square once their sample r away, r * V, reaches the ink threshold
+// (127.5); a thinner one (r < 0) takes off the square's outer ring once (1 - |r|) * V falls
+// under it. A shear k slants the square into a parallelogram |k| * side wider.
+TEST(SceneShapeAugment, StrokeAndShearChangeTheSquaresAsDrawn) {
+  DigitBank bank = synthetic_bank();
+  for (bool shear : {false, true}) {
+    SCOPED_TRACE(shear ? "shear" : "stroke");
+    Preset preset = find_preset("ayulockin-loc");
+    preset.box = "ink";
+    preset.height = 40;
+    preset.width = 50;
+    preset.train_shear = shear ? 0.5f : 0.0f;
+    preset.train_stroke = shear ? 0.0f : 1.0f;
+    SceneSource source(bank, preset, Split::kTrain);
+    const SceneParams p = preset.params(Split::kTrain);
+    std::vector<float> image(static_cast<size_t>(p.height) * p.width);
+    float lo = 1e9f, hi = -1e9f;  // the drawn range of the stroke change or shear
+    for (int i = 0; i < 200; ++i) {
+      SceneLabel label;
+      SceneLayout layout;
+      cpu::render_scene(p, source.view(), scene_key(1, 0), i, image.data(), &label, &layout);
+      ASSERT_EQ(label.count, 1);
+      const SceneDigit& d = layout.digit[0];
+      const float side = static_cast<float>(6 + label.mnist_index[0] % 10);
+      const float w = label.box[0][2] - label.box[0][0], h = label.box[0][3] - label.box[0][1];
+      if (shear) {
+        const float k = -d.inv[1];  // rotation 0, scale 1: inverse [1 -k; 0 1]
+        EXPECT_EQ(d.stroke, 0.0f);
+        EXPECT_NEAR(w, side * (1.0f + std::fabs(k)), 1.5f) << "sample " << i << " k " << k;
+        EXPECT_NEAR(h, side, 1.0f) << "sample " << i;
+        lo = std::min(lo, k), hi = std::max(hi, k);
+      } else {
+        const float r = d.stroke, value = static_cast<float>(200 + label.mnist_index[0] % 50);
+        const float edge = r >= 0.0f ? r * value : (1.0f + r) * value;  // the sample deciding the ring
+        if (std::fabs(edge - 127.5f) > 0.5f) {
+          const float ring = r >= 0.0f ? (edge >= 127.5f ? 1.0f : 0.0f) : (edge < 127.5f ? -1.0f : 0.0f);
+          EXPECT_EQ(w, side + 2.0f * ring) << "sample " << i << " stroke " << r;
+          EXPECT_EQ(h, side + 2.0f * ring) << "sample " << i << " stroke " << r;
+        }
+        lo = std::min(lo, r), hi = std::max(hi, r);
+      }
+    }
+    const float range = shear ? 0.5f : 1.0f;
+    EXPECT_GE(lo, -range);
+    EXPECT_LE(hi, range);
+    EXPECT_LT(lo, -0.8f * range);  // both signs are drawn, over most of the range
+    EXPECT_GT(hi, 0.8f * range);
+  }
+}
+
+TEST(SceneShapeAugment, PresetKeysAndTheFlag) {
+  Preset p = preset_from_json(R"({"name": "slanted", "base": "inf265-loc", "train_shear": 0.25,
+                                  "train_stroke": 0.5})");
+  EXPECT_EQ(p.train_shear, 0.25f);
+  EXPECT_EQ(p.train_stroke, 0.5f);
+  EXPECT_EQ(preset_to_json(preset_from_json(preset_to_json(p))), preset_to_json(p));
+  expect_preset_error(R"({"name": "x", "train_shear": -0.1})", "train_shear");
+  expect_preset_error(R"({"name": "x", "train_stroke": 2})", "train_stroke");
+  models::apply_scene_augment("default", &p);
+  EXPECT_EQ(p.train_shear, 0.25f);
+  models::apply_scene_augment("stroke=0.7", &p);
+  EXPECT_EQ(p.train_shear, 0.0f);
+  EXPECT_EQ(p.train_stroke, 0.7f);
+  models::apply_scene_augment("shear=0.3,stroke=0.2", &p);
+  EXPECT_EQ(p.train_shear, 0.3f);
+  EXPECT_EQ(p.train_stroke, 0.2f);
+  models::apply_scene_augment("none", &p);
+  EXPECT_EQ(p.train_shear, 0.0f);
+  EXPECT_EQ(p.train_stroke, 0.0f);
+  auto refused = [&](const char* text, const char* message) {
+    try {
+      models::apply_scene_augment(text, &p);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  };
+  refused("scale=0.9:1.1", "for --data runs");
+  refused("shear=abc", "not a number");
+  refused("stroke=3", "train_stroke must lie in [0, 1.5]");
+}
+
 // Unrotated, unscaled squares at integer offsets: the box is known in closed form.
 TEST(SceneBoxes, ExactForIntegerPlacedSquares) {
   DigitBank bank = synthetic_bank();
@@ -144,7 +299,7 @@ TEST(SceneBoxes, ExactForIntegerPlacedSquares) {
   preset.height = 40;
   preset.width = 50;
   SceneSource source(bank, preset, Split::kTrain);
-  const SceneParams p = preset.params();
+  const SceneParams p = preset.params(Split::kTrain);
   std::vector<float> image(static_cast<size_t>(p.height) * p.width);
   for (int i = 0; i < 200; ++i) {
     SceneLabel label;
@@ -354,15 +509,6 @@ TEST(SceneLabels, InfDetGridRarelyCollides) {
     boxes += l.count;
   }
   EXPECT_LT(dropped_total, boxes / 100) << "grid encoding lost " << dropped_total << " of " << boxes;
-}
-
-void expect_preset_error(const std::string& json, const std::string& needle) {
-  try {
-    preset_from_json(json, "test.json");
-    ADD_FAILURE() << "accepted: " << json;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
-  }
 }
 
 TEST(ScenePresets, BadJsonGivesClearErrors) {

@@ -72,7 +72,7 @@ int run_scene_bench(const SceneBenchOptions& o) {
     CUDA_CHECK(
         cudaMalloc(&images, static_cast<size_t>(batch) * preset.height * preset.width * sizeof(float)));
     CUDA_CHECK(cudaMalloc(&labels, static_cast<size_t>(batch) * sizeof(SceneLabel)));
-    const SceneParams params = preset.params();
+    const SceneParams params = preset.params(Split::kTrain);
     const SceneKey key = scene_key(1, static_cast<int>(Split::kTrain));
     cudaEvent_t start, stop;
     CUDA_CHECK(cudaEventCreate(&start));

@@ -3,15 +3,19 @@
 // A scene is a pure function of (params, digit source, key(seed, split), sample index):
 //  1. draw_scene_layout(): Philox stream 0 of the sample draws the noise strengths, the
 //     digit count (no-object with probability no_object_rate, else uniform in
-//     [min_digits, max_digits]) and, per digit, an MNIST index, a scale, a rotation and
-//     a translation. Placement keeps the digit's footprint (the transformed box of its
-//     nonzero source pixels, grown by the bilinear support) inside the image and, by
-//     rejection with at most max_tries attempts, away from earlier digits; a digit that
-//     cannot be placed is dropped.
+//     [min_digits, max_digits]) and, per digit, an MNIST index, a scale, a rotation, a
+//     translation and, only when the params ask for them (so scenes without them draw
+//     exactly what they always drew), a shear and a stroke change. Placement keeps the
+//     digit's footprint (the transformed box of its nonzero source pixels, grown by the
+//     bilinear support and a thickened stroke) inside the image and, by rejection with at
+//     most max_tries attempts, away from earlier digits; a digit that cannot be placed is
+//     dropped.
 //  2. per pixel: background = noise * U + smooth * bilinear(coarse grid), with U from
 //     Philox stream 1 (one block per 4 consecutive pixels, row major); each digit's
 //     coverage = bilinear sample of its 28x28 source at the inverse-transformed pixel
-//     centre; pixel = clamp(max(background, max coverage), 0, 1).
+//     centre (with a stroke change: the max (thicker) or min (thinner) of that sample and
+//     four more, `stroke` source pixels away along the source axes); pixel =
+//     clamp(max(background, max coverage), 0, 1).
 //  3. box: the pixels whose coverage (before noise) is >= ink_threshold; box = [min col,
 //     min row, max col + 1, max row + 1] in pixels (pixel edges), so the label is exact.
 // All float math goes through hd_* (no FMA contraction) and a polynomial sin/cos, so
@@ -48,6 +52,12 @@ struct SceneParams {
   int patch_box = 0;                 // box = transformed 28x28 patch instead of the ink
   int grid_rows = 0, grid_cols = 0;  // > 0: at most one footprint centre per grid cell
   int max_tries = 32;
+  // Training augmentations of the digit's shape (0 = off; the presets keep them to the
+  // training split): a horizontal shear x += k * y of the source, k uniform in [-shear, shear],
+  // and a stroke change r uniform in [-stroke, stroke] source pixels (r > 0 thickens the
+  // strokes by about r on each side, r < 0 thins them).
+  float shear = 0.0f;
+  float stroke = 0.0f;
 };
 
 // Source digits as seen by the rendering backend (host or device pointers).
@@ -65,6 +75,7 @@ struct SceneDigit {
   float inv[4];  // source offset from the digit centre = inv * (pixel - t)
   float tx, ty;  // digit centre in image pixels
   float fp[4];   // footprint x0, y0, x1, y1 (pixels): coverage is 0 outside it
+  float stroke;  // stroke change in source pixels: > 0 thicker, < 0 thinner, 0 as drawn
 };
 
 struct SceneLayout {
@@ -172,30 +183,37 @@ LOCDET_HD bool place_digit(const SceneParams& p, const DigitSource& src, PhiloxS
   float angle = rng.uniform(-p.rotation_deg, p.rotation_deg);
   float tx_u = rng.uniform();
   float ty_u = rng.uniform();
+  // Drawn only when asked for, after the draws every scene makes.
+  float shear = p.shear > 0.0f ? rng.uniform(-p.shear, p.shear) : 0.0f;
+  d->stroke = p.stroke > 0.0f ? rng.uniform(-p.stroke, p.stroke) : 0.0f;
   float s, c;
   hd_sincos_deg(angle, &s, &c);
-  // Forward map: pixel = scale * R * (source - 14) + t; inverse: R^T / scale.
+  // Forward map: pixel = scale * R * H * (source - 14) + t with the shear H = [1 k; 0 1];
+  // inverse: H^-1 R^T / scale, H^-1 = [1 -k; 0 1].
   float inv_scale = hd_div(1.0f, scale);
   d->mnist_index = index;
   d->cls = src.labels[index];
-  d->inv[0] = hd_mul(c, inv_scale);
-  d->inv[1] = hd_mul(s, inv_scale);
   d->inv[2] = hd_mul(-s, inv_scale);
   d->inv[3] = hd_mul(c, inv_scale);
+  d->inv[0] = hd_sub(hd_mul(c, inv_scale), hd_mul(shear, d->inv[2]));
+  d->inv[1] = hd_sub(hd_mul(s, inv_scale), hd_mul(shear, d->inv[3]));
   // Source region (relative to the centre) outside which the bilinear sample is 0:
-  // nonzero pixels j in [lo, hi] have centres j + 0.5 and a support of +-1 pixel.
+  // nonzero pixels j in [lo, hi] have centres j + 0.5 and a support of +-1 pixel, grown by
+  // a thickening stroke's reach.
   const float half = 0.5f * kDigitSide;
   float sx0 = -half, sy0 = -half, sx1 = half, sy1 = half;
   if (!p.patch_box) {
     const uint8_t* ink = src.ink_box + 4 * static_cast<int64_t>(index);
     if (ink[2] < ink[0]) return false;  // blank digit: nothing to box
-    sx0 = static_cast<float>(ink[0]) - 0.5f - half;
-    sy0 = static_cast<float>(ink[1]) - 0.5f - half;
-    sx1 = static_cast<float>(ink[2]) + 1.5f - half;
-    sy1 = static_cast<float>(ink[3]) + 1.5f - half;
+    float grow = hd_max(d->stroke, 0.0f);
+    sx0 = hd_sub(static_cast<float>(ink[0]) - 0.5f - half, grow);
+    sy0 = hd_sub(static_cast<float>(ink[1]) - 0.5f - half, grow);
+    sx1 = hd_add(static_cast<float>(ink[2]) + 1.5f - half, grow);
+    sy1 = hd_add(static_cast<float>(ink[3]) + 1.5f - half, grow);
   }
-  float fwd_a = hd_mul(c, scale), fwd_b = hd_mul(-s, scale), fwd_c = hd_mul(s, scale),
-        fwd_d = hd_mul(c, scale);
+  // scale * R * H = scale * [c, c k - s; s, s k + c]
+  float fwd_a = hd_mul(c, scale), fwd_b = hd_mul(hd_sub(hd_mul(c, shear), s), scale),
+        fwd_c = hd_mul(s, scale), fwd_d = hd_mul(hd_add(hd_mul(s, shear), c), scale);
   float ex0 = 1e30f, ey0 = 1e30f, ex1 = -1e30f, ey1 = -1e30f;
   for (int corner = 0; corner < 4; ++corner) {
     float cx = (corner & 1) ? sx1 : sx0;
@@ -281,19 +299,12 @@ LOCDET_HD void draw_scene_layout(const SceneParams& p, const DigitSource& src, S
   }
 }
 
-// Coverage of one digit at the pixel centre (px, py): bilinear sample of the source
-// (outside taps read 0), scaled to [0, 1].
-LOCDET_HD float digit_coverage(const SceneDigit& d, const uint8_t* pixels, float px, float py) {
-  if (px < d.fp[0] || px > d.fp[2] || py < d.fp[1] || py > d.fp[3]) return 0.0f;
-  const float half = 0.5f * kDigitSide;
-  float dx = hd_sub(px, d.tx), dy = hd_sub(py, d.ty);
-  // Continuous source coordinates relative to pixel centres (centre of pixel j is j + 0.5).
-  float u = hd_add(hd_add(hd_mul(d.inv[0], dx), hd_mul(d.inv[1], dy)), half - 0.5f);
-  float v = hd_add(hd_add(hd_mul(d.inv[2], dx), hd_mul(d.inv[3], dy)), half - 0.5f);
+// Bilinear sample of a 28x28 source digit at continuous coordinates (u, v) relative to
+// pixel centres (the centre of pixel j is j + 0.5); outside taps read 0.
+LOCDET_HD float digit_sample(const uint8_t* img, float u, float v) {
   float fu = floorf(u), fv = floorf(v);
   float ax = hd_sub(u, fu), ay = hd_sub(v, fv);
   int x0 = static_cast<int>(fu), y0 = static_cast<int>(fv);
-  const uint8_t* img = pixels + static_cast<int64_t>(d.mnist_index) * (kDigitSide * kDigitSide);
   auto tap = [&](int x, int y) -> float {
     return (x >= 0 && x < kDigitSide && y >= 0 && y < kDigitSide)
                ? static_cast<float>(img[y * kDigitSide + x])
@@ -302,7 +313,27 @@ LOCDET_HD float digit_coverage(const SceneDigit& d, const uint8_t* pixels, float
   float p00 = tap(x0, y0), p01 = tap(x0 + 1, y0), p10 = tap(x0, y0 + 1), p11 = tap(x0 + 1, y0 + 1);
   float top = hd_add(p00, hd_mul(ax, hd_sub(p01, p00)));
   float bottom = hd_add(p10, hd_mul(ax, hd_sub(p11, p10)));
-  return hd_mul(hd_add(top, hd_mul(ay, hd_sub(bottom, top))), 1.0f / 255.0f);
+  return hd_add(top, hd_mul(ay, hd_sub(bottom, top)));
+}
+
+// Coverage of one digit at the pixel centre (px, py), scaled to [0, 1]: the source sampled
+// at the inverse-transformed point; with a stroke change, the max (thicker) or min
+// (thinner) of that sample and the four `stroke` source pixels away along the source axes.
+LOCDET_HD float digit_coverage(const SceneDigit& d, const uint8_t* pixels, float px, float py) {
+  if (px < d.fp[0] || px > d.fp[2] || py < d.fp[1] || py > d.fp[3]) return 0.0f;
+  const float half = 0.5f * kDigitSide;
+  float dx = hd_sub(px, d.tx), dy = hd_sub(py, d.ty);
+  float u = hd_add(hd_add(hd_mul(d.inv[0], dx), hd_mul(d.inv[1], dy)), half - 0.5f);
+  float v = hd_add(hd_add(hd_mul(d.inv[2], dx), hd_mul(d.inv[3], dy)), half - 0.5f);
+  const uint8_t* img = pixels + static_cast<int64_t>(d.mnist_index) * (kDigitSide * kDigitSide);
+  float value = digit_sample(img, u, v);
+  if (d.stroke != 0.0f) {
+    const float r = d.stroke > 0.0f ? d.stroke : -d.stroke;
+    const float around[4] = {digit_sample(img, hd_sub(u, r), v), digit_sample(img, hd_add(u, r), v),
+                             digit_sample(img, u, hd_sub(v, r)), digit_sample(img, u, hd_add(v, r))};
+    for (float a : around) value = d.stroke > 0.0f ? hd_max(value, a) : hd_min(value, a);
+  }
+  return hd_mul(value, 1.0f / 255.0f);
 }
 
 // Background at pixel (x, y) given its uniform draw u.

@@ -37,7 +37,7 @@ Split parse_split(const std::string& name) {
   fail("unknown split '", name, "': expected train, val or test");
 }
 
-SceneParams Preset::params() const {
+SceneParams Preset::params(Split split) const {
   SceneParams p;
   p.height = height;
   p.width = width;
@@ -58,6 +58,10 @@ SceneParams Preset::params() const {
   p.grid_rows = grid_rows;
   p.grid_cols = grid_cols;
   p.max_tries = max_tries;
+  if (split == Split::kTrain) {
+    p.shear = train_shear;
+    p.stroke = train_stroke;
+  }
   return p;
 }
 
@@ -91,11 +95,12 @@ const char* kBuiltinPresetJson = R"json([
 
 const std::set<std::string>& known_keys() {
   static const std::set<std::string> keys = {
-      "name",       "base",       "task",         "description",    "height",
-      "width",      "min_digits", "max_digits",   "no_object_rate", "classes",
-      "scale_min",  "scale_max",  "rotation_deg", "noise_min",      "noise_max",
-      "smooth_min", "smooth_max", "max_iou",      "ink_threshold",  "integer_offset",
-      "box",        "grid_rows",  "grid_cols",    "max_tries",      "split_sizes"};
+      "name",         "base",       "task",         "description",    "height",
+      "width",        "min_digits", "max_digits",   "no_object_rate", "classes",
+      "scale_min",    "scale_max",  "rotation_deg", "noise_min",      "noise_max",
+      "smooth_min",   "smooth_max", "max_iou",      "ink_threshold",  "integer_offset",
+      "box",          "grid_rows",  "grid_cols",    "max_tries",      "train_shear",
+      "train_stroke", "split_sizes"};
   return keys;
 }
 
@@ -195,6 +200,8 @@ Preset preset_from_object(const json& obj, const std::vector<Preset>& bases, con
   read_value(obj, "grid_rows", &preset.grid_rows, where);
   read_value(obj, "grid_cols", &preset.grid_cols, where);
   read_value(obj, "max_tries", &preset.max_tries, where);
+  read_value(obj, "train_shear", &preset.train_shear, where);
+  read_value(obj, "train_stroke", &preset.train_stroke, where);
   if (obj.contains("split_sizes")) {
     const json& sizes = obj.at("split_sizes");
     if (!sizes.is_object()) fail(where, ": 'split_sizes' must be an object like {\"train\": 60000, ...}");
@@ -286,6 +293,10 @@ void validate_preset(const Preset& p) {
     bad("max_digits ", p.max_digits, " exceeds the ", p.grid_rows, "x", p.grid_cols, " grid's ",
         p.grid_rows * p.grid_cols, " cells (one digit per cell)");
   if (p.max_tries < 1 || p.max_tries > 1000) bad("max_tries must lie in [1, 1000], got ", p.max_tries);
+  if (!(p.train_shear >= 0.0f && p.train_shear <= 1.0f))
+    bad("train_shear must lie in [0, 1] (a shear factor, drawn in +-train_shear), got ", p.train_shear);
+  if (!(p.train_stroke >= 0.0f && p.train_stroke <= 1.5f))
+    bad("train_stroke must lie in [0, 1.5] source pixels (drawn in +-train_stroke), got ", p.train_stroke);
   if (p.train_size < 1 || p.val_size < 1 || p.test_size < 1)
     bad("split_sizes must be positive, got ", p.train_size, "/", p.val_size, "/", p.test_size);
   // Fit: the smallest digit (MNIST ink lies in a 20x20 box; the patch is 28x28, plus one
@@ -371,6 +382,8 @@ std::string preset_to_json(const Preset& p) {
             {"grid_rows", p.grid_rows},
             {"grid_cols", p.grid_cols},
             {"max_tries", p.max_tries},
+            {"train_shear", p.train_shear},
+            {"train_stroke", p.train_stroke},
             {"split_sizes", {{"train", p.train_size}, {"val", p.val_size}, {"test", p.test_size}}}};
   return j.dump(2);
 }
@@ -512,7 +525,7 @@ void render_scenes_cpu(const Preset& preset, Split split, uint64_t seed, const S
   out->width = preset.width;
   out->images.resize(static_cast<size_t>(count) * preset.height * preset.width);
   out->labels.resize(static_cast<size_t>(count));
-  cpu::render_scene_batch(preset.params(), source.view(), scene_key(seed, static_cast<int>(split)),
+  cpu::render_scene_batch(preset.params(split), source.view(), scene_key(seed, static_cast<int>(split)),
                           first_index, nullptr, count, out->images.data(), out->labels.data());
 }
 
@@ -525,7 +538,7 @@ void render_scenes_cpu(const Preset& preset, Split split, uint64_t seed, const S
   out->width = preset.width;
   out->images.resize(static_cast<size_t>(count) * preset.height * preset.width);
   out->labels.resize(static_cast<size_t>(count));
-  cpu::render_scene_batch(preset.params(), source.view(), scene_key(seed, static_cast<int>(split)), 0,
+  cpu::render_scene_batch(preset.params(split), source.view(), scene_key(seed, static_cast<int>(split)), 0,
                           indices.data(), count, out->images.data(), out->labels.data());
 }
 

@@ -37,9 +37,14 @@ struct Preset {
   std::string box = "ink";           // "ink" (tight box) | "patch" (the 28x28 patch)
   int grid_rows = 0, grid_cols = 0;  // one digit per cell (and the grid label encoding)
   int max_tries = 32;
+  // Training augmentation of the digits' shape (SceneParams::shear, ::stroke): the training
+  // split's scenes only, so validation and test scenes, and every figure, stay comparable.
+  float train_shear = 0.0f;   // horizontal shear factor, drawn in [-train_shear, train_shear]
+  float train_stroke = 0.0f;  // stroke change in source pixels, drawn in [-train_stroke, train_stroke]
   int64_t train_size = 60000, val_size = 6000, test_size = 10000;
 
-  SceneParams params() const;
+  // The renderer's numbers for one split (the shape augmentations on the training split only).
+  SceneParams params(Split split) const;
 };
 
 // inf265-loc, inf265-det, det10, ayulockin-loc.

@@ -40,7 +40,7 @@ void compare_backends(const Preset& preset, const DigitBank& bank, Split split,
   CUDA_CHECK(cudaMalloc(&d_labels, n * sizeof(SceneLabel)));
   CUDA_CHECK(cudaMalloc(&d_indices, n * sizeof(uint64_t)));
   CUDA_CHECK(cudaMemcpy(d_indices, indices.data(), n * sizeof(uint64_t), cudaMemcpyHostToDevice));
-  cuda::render_scene_batch(preset.params(), digits.source(), scene_key(77, static_cast<int>(split)), 0,
+  cuda::render_scene_batch(preset.params(split), digits.source(), scene_key(77, static_cast<int>(split)), 0,
                            d_indices, n, d_images, d_labels, nullptr);
   std::vector<float> images(pixels);
   std::vector<SceneLabel> labels(n);
