@@ -89,4 +89,16 @@ TEST(SceneCuda, SmoothNoiseAndOddSizes) {
   compare_backends(preset, bank, Split::kVal, indices);
 }
 
+// The training split's shape augmentation (a shear and a stroke change per digit).
+TEST(SceneCuda, ShearAndStroke) {
+  LOCDET_REQUIRE_GPU();
+  const DigitBank* mnist = test::mnist_bank();
+  DigitBank synthetic = test::synthetic_bank();
+  Preset preset = preset_from_json(R"({"name": "slanted", "base": "det10", "train_shear": 0.4,
+                                       "train_stroke": 1.0})");
+  std::vector<uint64_t> indices;
+  for (uint64_t i = 0; i < 200; ++i) indices.push_back(i);
+  compare_backends(preset, mnist ? *mnist : synthetic, Split::kTrain, indices);
+}
+
 }  // namespace
