@@ -32,6 +32,15 @@ check "the user's empty folder is still there and empty" test -d "$WORK/mine" -a
 "$BIN/train_gpu" --out "$WORK/new" "${TINY[@]}" --epochs 1 --steps-per-epoch 1 >/dev/null 2>&1
 check "the same --out works after the failed starts" test -s "$WORK/new/eval.json"
 
+# ---- shape augmentation on a preset run: kept with the run's preset; a dataset key refused
+expect_failure "a dataset augmentation key on a preset run" 1 "are for --data runs" -- \
+  "$BIN/train_gpu" --out "$WORK/aug" --augment scale=0.9:1.1 "${TINY[@]}"
+check "no run folder after the refused --augment" test ! -e "$WORK/aug"
+"$BIN/train_gpu" --out "$WORK/aug" "${TINY[@]}" --epochs 1 --steps-per-epoch 1 \
+  --augment shear=0.3,stroke=0.5 >/dev/null 2>&1
+check "--augment shear/stroke is kept in config.json's preset" test \
+  "$(json "$WORK/aug/config.json" 'round(d["preset"]["train_shear"], 4), round(d["preset"]["train_stroke"], 4)')" = "0.3 0.5"
+
 # ---- a finished run
 run=$WORK/run
 "$BIN/train_gpu" --out "$run" "${TINY[@]}" --epochs 1 --steps-per-epoch 3 >"$WORK/train.log" 2>&1 ||
