@@ -285,7 +285,14 @@ int train_and_test(const Options& o, const Invocation& call, const Run& run, con
                  o.out.c_str(), run.epochs, plan.epochs_before, run.epochs);
   }
   if (run.on_files()) print_dataset(run.data, trainer.data().device_bytes());
-  print_start(o.out, device, run.data_name(), run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
+  std::string data = run.data_name();
+  if (!run.on_files() && (run.preset.train_shear > 0.0f || run.preset.train_stroke > 0.0f)) {
+    char augment[96];
+    std::snprintf(augment, sizeof augment, " (training digits: shear +-%g, stroke +-%g)",
+                  run.preset.train_shear, run.preset.train_stroke);
+    data += augment;
+  }
+  print_start(o.out, device, data, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
               trainer.executor().mode());
   const locdet::TrainingResult result = train_until_done(trainer, dir, run.patience, o, call);
   if (result.end == locdet::TrainingEnd::kStopped) return 130;
