@@ -87,6 +87,30 @@ void DatasetSpec::validate() const {
                  "--augment translate, contrast, brightness and noise must be in [0, 1], got ", v);
 }
 
+namespace {
+
+// The --augment list "key=value,key=value": calls item(key, value) for each entry.
+template <class ItemFn>
+void for_each_augment_item(const std::string& text, ItemFn&& item) {
+  std::stringstream in(text);
+  for (std::string entry; std::getline(in, entry, ',');) {
+    const size_t eq = entry.find('=');
+    item(entry.substr(0, eq), eq == std::string::npos ? std::string() : entry.substr(eq + 1));
+  }
+}
+
+float augment_number(const std::string& key, const std::string& value) {
+  try {
+    size_t used = 0;
+    const float f = std::stof(value, &used);
+    if (used == value.size()) return f;
+  } catch (const std::exception&) {
+  }
+  fail("--augment ", key, ": '", value, "' is not a number");
+}
+
+}  // namespace
+
 AugmentParams parse_augment(const std::string& text, int height, int width) {
   AugmentParams a = DatasetSpec::default_augment(height, width);
   if (text.empty() || text == "default") return a;
@@ -96,23 +120,12 @@ AugmentParams parse_augment(const std::string& text, int height, int width) {
     none.width = width;
     return none;
   }
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    const size_t eq = item.find('=');
-    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
-    auto number = [&](const std::string& v) {
-      try {
-        size_t used = 0;
-        const float f = std::stof(v, &used);
-        if (used == v.size()) return f;
-      } catch (const std::exception&) {
-      }
-      fail("--augment ", key, ": '", v, "' is not a number");
-    };
+  for_each_augment_item(text, [&](const std::string& key, const std::string& value) {
+    auto number = [&](const std::string& v) { return augment_number(key, v); };
     if (key == "scale") {
       const size_t colon = value.find(':');
-      LOCDET_CHECK(colon != std::string::npos, "--augment scale=MIN:MAX, e.g. scale=0.9:1.1; got '", item,
-                   "'");
+      LOCDET_CHECK(colon != std::string::npos, "--augment scale=MIN:MAX, e.g. scale=0.9:1.1; got '", key, "=",
+                   value, "'");
       a.scale_min = number(value.substr(0, colon));
       a.scale_max = number(value.substr(colon + 1));
     } else if (key == "translate") {
@@ -131,7 +144,7 @@ AugmentParams parse_augment(const std::string& text, int height, int width) {
                                                "change rendered digits: they are for preset runs)"
                                              : "");
     }
-  }
+  });
   return a;
 }
 
@@ -140,24 +153,13 @@ void apply_scene_augment(const std::string& text, data::Preset* preset) {
   preset->train_shear = 0.0f;
   preset->train_stroke = 0.0f;
   if (text == "none") return;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    const size_t eq = item.find('=');
-    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+  for_each_augment_item(text, [&](const std::string& key, const std::string& value) {
     if (key != "shear" && key != "stroke")
       fail("unknown --augment key '", key, "' for preset scenes: use none, default, or shear=K and/or ",
            "stroke=R (e.g. shear=0.3,stroke=0.7); scale, rotation and noise come from the preset, and ",
            "scale/translate/contrast/brightness/noise are for --data runs");
-    float number = 0.0f;
-    try {
-      size_t used = 0;
-      number = std::stof(value, &used);
-      if (used != value.size()) throw std::invalid_argument(value);
-    } catch (const std::exception&) {
-      fail("--augment ", key, ": '", value, "' is not a number");
-    }
-    (key == "shear" ? preset->train_shear : preset->train_stroke) = number;
-  }
+    (key == "shear" ? preset->train_shear : preset->train_stroke) = augment_number(key, value);
+  });
   try {
     data::validate_preset(*preset);
   } catch (const Error& e) {
