@@ -287,10 +287,16 @@ int train_and_test(const Options& o, const Invocation& call, const Run& run, con
   if (run.on_files()) print_dataset(run.data, trainer.data().device_bytes());
   std::string data = run.data_name();
   if (!run.on_files() && (run.preset.train_shear > 0.0f || run.preset.train_stroke > 0.0f)) {
-    char augment[96];
-    std::snprintf(augment, sizeof augment, " (training digits: shear +-%g, stroke +-%g)",
-                  run.preset.train_shear, run.preset.train_stroke);
-    data += augment;
+    // Name only the augmentations the run uses: "shear +-0.3, stroke +-0.5", "stroke +-0.5".
+    std::string augment;
+    char item[48];
+    for (const auto& [name, value] :
+         {std::pair{"shear", run.preset.train_shear}, std::pair{"stroke", run.preset.train_stroke}}) {
+      if (value <= 0.0f) continue;
+      std::snprintf(item, sizeof item, "%s%s +-%g", augment.empty() ? "" : ", ", name, value);
+      augment += item;
+    }
+    data += " (training digits: " + augment + ")";
   }
   print_start(o.out, device, data, run.model.backbone, run.batch, run.epochs, run.epoch_steps(),
               trainer.executor().mode());

@@ -15,7 +15,7 @@ Each run folder gets config.json, metrics.jsonl, checkpoint.safetensors, eval.js
 overlays/test.png (the first test scenes), overlays/test_mistakes.png (the first ones the
 model got wrong) and plots/*.png.
 
-  (no option)  the README's configurations: on a 2-core CPU about 24 + 45 minutes of training
+  (no option)  the README's configurations: on a 2-core CPU about 24 + 36 minutes of training
   --quick      150 steps per model and fewer test scenes, in runs/demo-*-quick/: a smoke run
                that takes minutes; its accuracy and AP are expected to be low
   -h, --help   this text
@@ -95,7 +95,7 @@ if [ "$quick" = 1 ]; then
   det_args=(--epochs 1 --steps-per-epoch 150 --val-count 300 --test-count 500)
   det_name=demo-detector-quick
 else
-  det_args=(--head-convs 2 --epochs 30 --augment shear=0.3,stroke=0.5)
+  det_args=(--head-convs 2 --epochs 28 --augment shear=0.3,stroke=0.5)
   det_name=demo-detector
 fi
 step "train the detector (det10: 1-4 digits of all ten classes)"

@@ -37,7 +37,11 @@ expect_failure "a dataset augmentation key on a preset run" 1 "are for --data ru
   "$BIN/train_gpu" --out "$WORK/aug" --augment scale=0.9:1.1 "${TINY[@]}"
 check "no run folder after the refused --augment" test ! -e "$WORK/aug"
 "$BIN/train_gpu" --out "$WORK/aug" "${TINY[@]}" --epochs 1 --steps-per-epoch 1 \
-  --augment shear=0.3,stroke=0.5 >/dev/null 2>&1
+  --augment shear=0.3,stroke=0.5 >/dev/null 2>"$WORK/aug.err"
+check "the start line names the augmentation" grep -qF "(training digits: shear +-0.3, stroke +-0.5)" "$WORK/aug.err"
+"$BIN/train_gpu" --out "$WORK/aug_stroke" "${TINY[@]}" --epochs 1 --steps-per-epoch 1 \
+  --augment stroke=0.5 >/dev/null 2>"$WORK/aug_stroke.err"
+check "the start line names only the augmentation used" grep -qF "(training digits: stroke +-0.5)" "$WORK/aug_stroke.err"
 check "--augment shear/stroke is kept in config.json's preset" test \
   "$(json "$WORK/aug/config.json" 'round(d["preset"]["train_shear"], 4), round(d["preset"]["train_stroke"], 4)')" = "0.3 0.5"
 
