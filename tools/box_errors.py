@@ -31,11 +31,11 @@ def load_dump(path):
     try:
         dump = read_safetensors(path)[0]
     except CheckpointError as e:
-        raise SystemExit("box_errors.py: %s: pass a file written by `evaluate --checkpoint CKPT --dump FILE`" % e)
+        raise SystemExit("box_errors.py: %s: pass a file written by 'evaluate --checkpoint CKPT --dump FILE'" % e)
     missing = [k for k in ("image", "label", "presence_logit", "location_logits", "boxes") if k not in dump]
     if missing:
         raise SystemExit("box_errors.py: %s is not a localizer's dump (no %s): detectors are scored with "
-                         "`evaluate`'s AP report" % (path, ", ".join(missing)))
+                         "the AP report of 'evaluate'" % (path, ", ".join(missing)))
     return dump
 
 
