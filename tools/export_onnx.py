@@ -10,11 +10,11 @@ background, as our scenes; letterbox other sizes first, as `predict` does), batc
 Inference batch norm is folded into the convolutions (W' = W * g / sqrt(var + eps),
 b' = beta - mean * g / sqrt(var + eps), computed in float64, stored in float32).
 
-Localizer outputs (models/localizer.h):
-  presence_logit [N, 1], location_logits [N, cells], class_logits [N, cells, 10],
+Localizer outputs (models/localizer.h; C classes: the 10 digits, or a dataset's):
+  presence_logit [N, 1], location_logits [N, cells], class_logits [N, cells, C],
   boxes [N, cells, 4] normalized xyxy            the raw outputs of our inference graph
   presence [N]         sigmoid(presence_logit): a digit is there when > 0.5
-  class_probs [N, 10]  softmax of the class logits at the chosen cell (argmax of location)
+  class_probs [N, C]   softmax of the class logits at the chosen cell (argmax of location)
   digit [N] int64      argmax of class_probs (meaningful when presence > 0.5)
   box [N, 4]           the chosen cell's box, xyxy in input pixels (what `predict` reports
                        for an image of the model's size; predict also clips it to the image)
@@ -52,7 +52,6 @@ except ImportError:
 OPSET = 17
 BN_EPS = 1e-5  # Graph::batchnorm's default (engine/graph.h)
 MAX_LOG_SCALE = np.float32(4.135166556742356)  # kernels/common/box.h kMaxLogScale
-LOCALIZER_CLASSES = 10
 STRIDE = 4  # both backbones (models/backbone.h)
 BACKBONES = ("small", "resnet18")
 
@@ -201,6 +200,7 @@ def build_localizer(g, model):
     height, width = model["height"], model["image_width"]
     grid_h, grid_w = height // STRIDE, width // STRIDE
     cells = grid_h * grid_w
+    classes = len(model.get("classes", range(10)))  # C: the digits, or a dataset's classes
     features, _ = backbone(g, "image", model["model"], model["width"])
 
     pooled = g.op("Flatten", [g.op("GlobalAveragePool", [features])])
@@ -212,9 +212,9 @@ def build_localizer(g, model):
     for i in range(model.get("head_convs", 1)):
         h = conv_bn(g, h, "head.conv" if i == 0 else "head.conv%d" % (i + 1), 1)
     out = conv(g, h, g.weight("head.out.weight"), g.weight("head.out.bias"), 1)
-    rows = to_cells(g, out, 1 + LOCALIZER_CLASSES + 4)  # [N, cells, 15]
+    rows = to_cells(g, out, 1 + classes + 4)  # [N, cells, 1 + C + 4]
     global_head = model.get("class_head", "cell") == "global"
-    location, _, raw = g.op("Split", [rows, g.i64([1, LOCALIZER_CLASSES, 4])], outputs=3, axis=2,
+    location, _, raw = g.op("Split", [rows, g.i64([1, classes, 4])], outputs=3, axis=2,
                             out_names=["location_3d", "cell_class_logits" if global_head else "class_logits",
                                        "raw_box"])
     if global_head:  # image-level class logits added to every cell's
@@ -233,7 +233,7 @@ def build_localizer(g, model):
     # What predict reports: the most likely cell's class and box, presence as a probability.
     g.op("Sigmoid", [g.op("Reshape", ["presence_logit", g.i64([-1])])], out_names=["presence"])
     cell = g.op("ArgMax", ["location_logits"], axis=1, keepdims=1)  # [N, 1]; ties: the first, as ours
-    class_at = g.op("GatherND", ["class_logits", cell], batch_dims=1)  # [N, 10]
+    class_at = g.op("GatherND", ["class_logits", cell], batch_dims=1)  # [N, C]
     g.op("Softmax", [class_at], out_names=["class_probs"], axis=1)
     g.op("ArgMax", [class_at], out_names=["digit"], axis=1, keepdims=0)
     box_at = g.op("GatherND", ["boxes", cell], batch_dims=1)  # [N, 4] normalized
@@ -242,10 +242,10 @@ def build_localizer(g, model):
     n, fl, i64 = "batch", TensorProto.FLOAT, TensorProto.INT64
     return [helper.make_tensor_value_info("presence_logit", fl, [n, 1]),
             helper.make_tensor_value_info("location_logits", fl, [n, cells]),
-            helper.make_tensor_value_info("class_logits", fl, [n, cells, LOCALIZER_CLASSES]),
+            helper.make_tensor_value_info("class_logits", fl, [n, cells, classes]),
             helper.make_tensor_value_info("boxes", fl, [n, cells, 4]),
             helper.make_tensor_value_info("presence", fl, [n]),
-            helper.make_tensor_value_info("class_probs", fl, [n, LOCALIZER_CLASSES]),
+            helper.make_tensor_value_info("class_probs", fl, [n, classes]),
             helper.make_tensor_value_info("digit", i64, [n]),
             helper.make_tensor_value_info("box", fl, [n, 4])]
 

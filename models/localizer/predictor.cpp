@@ -22,7 +22,7 @@ void LocalizerPredictor::dump_outputs(TensorDump& dump, int count) const {
   const int64_t cells = static_cast<int64_t>(model_.grid_h) * model_.grid_w;
   dump.append("presence_logit", {1}, ex.read(model_.presence_logit).data(), count);
   dump.append("location_logits", {cells}, ex.read(model_.location_logits).data(), count);
-  dump.append("class_logits", {cells, 10}, ex.read(model_.class_logits).data(), count);
+  dump.append("class_logits", {cells, config_.num_classes()}, ex.read(model_.class_logits).data(), count);
   dump.append("boxes", {cells, 4}, ex.read(model_.boxes).data(), count);
 }
 

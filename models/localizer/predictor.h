@@ -21,7 +21,7 @@ class LocalizerPredictor {
   // images: count x [H, W] in [0, 1] (count <= batch).
   std::vector<LocalizerPrediction> predict(const float* images, int count);
   // Appends the raw outputs of the last predict() for its first `count` images: presence_logit
-  // [1], location_logits [cells], class_logits [cells, 10], boxes [cells, 4] per image.
+  // [1], location_logits [cells], class_logits [cells, classes], boxes [cells, 4] per image.
   void dump_outputs(TensorDump& dump, int count) const;
 
  private:

@@ -98,6 +98,31 @@ evaluate_ok "evaluate --data (hand-made, val)" --checkpoint "$WORK/r_hand/checkp
   --data "$WORK/hand" --split val
 check "the report names the classes" grep -qF "cross" "$WORK/eval.log"
 
+# A localizer on the same folder: two classes, not ten, through evaluate --dump and the ONNX export
+train_ok "localizer on a hand-made COCO folder (two classes)" "$WORK/r_hand_loc" --task localize --data "$WORK/hand"
+evaluate_ok "evaluate --dump (two-class localizer)" --checkpoint "$WORK/r_hand_loc/checkpoint.safetensors" \
+  --data "$WORK/hand" --split val --dump "$WORK/hand_loc.dump.safetensors"
+check "the dump's class_logits hold the two classes per cell" python3 - "$WORK/hand_loc.dump.safetensors" <<'PY'
+import json, struct, sys
+data = open(sys.argv[1], "rb").read()
+header = json.loads(data[8:8 + struct.unpack("<Q", data[:8])[0]])
+shape, cells = header["class_logits"]["shape"], header["location_logits"]["shape"]
+sys.exit(0 if shape == cells + [2] else "class_logits %s, location_logits %s" % (shape, cells))
+PY
+PY=${LOCDET_PYTHON:-$ROOT/.venv/bin/python}
+if "$PY" -c "import numpy, onnx, onnxruntime" 2>/dev/null; then
+  rc=0
+  "$PY" "$ROOT/tools/export_onnx.py" "$WORK/r_hand_loc/checkpoint.safetensors" "$WORK/hand_loc.onnx" \
+    >"$WORK/export.txt" 2>&1 || rc=$?
+  check "export_onnx exports the two-class localizer (exit $rc)" test "$rc" = 0
+  rc=0
+  "$PY" "$ROOT/tools/check_onnx.py" "$WORK/hand_loc.onnx" "$WORK/hand_loc.dump.safetensors" >"$WORK/check.txt" 2>&1 || rc=$?
+  sed 's/^/       /' "$WORK/check.txt"
+  check "onnxruntime agrees with the two-class localizer (exit $rc)" test "$rc" = 0
+else
+  echo "skip [the two-class localizer's ONNX export]: $PY cannot import onnx, onnxruntime (run tools/bootstrap.sh)"
+fi
+
 # ---- bad datasets: refused with the file and entry named; no run folder appears
 bad() {  # NAME DATA_DIR "fragment"... [-- extra train_gpu args]
   local name=$1 dir=$2
