@@ -27,15 +27,16 @@ from locdet_safetensors import CheckpointError, read_safetensors  # noqa: E402
 PATCH = 28.0
 
 
-def load_dump(path):
+def load_dump(path, tool="box_errors.py"):
+    """A localizer's dump, or exit with what to pass instead (messages name `tool`)."""
     try:
         dump = read_safetensors(path)[0]
     except CheckpointError as e:
-        raise SystemExit("box_errors.py: %s: pass a file written by 'evaluate --checkpoint CKPT --dump FILE'" % e)
+        raise SystemExit("%s: %s: pass a file written by 'evaluate --checkpoint CKPT --dump FILE'" % (tool, e))
     missing = [k for k in ("image", "label", "presence_logit", "location_logits", "boxes") if k not in dump]
     if missing:
-        raise SystemExit("box_errors.py: %s is not a localizer's dump (no %s): detectors are scored with "
-                         "the AP report of 'evaluate'" % (path, ", ".join(missing)))
+        raise SystemExit("%s: %s is not a localizer's dump (no %s): detectors are scored with "
+                         "the AP report of 'evaluate'" % (tool, path, ", ".join(missing)))
     return dump
 
 
