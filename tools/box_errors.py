@@ -22,6 +22,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from locdet_boxes import box_iou as iou  # noqa: E402
 from locdet_safetensors import CheckpointError, read_safetensors  # noqa: E402
 
 PATCH = 28.0
@@ -38,15 +39,6 @@ def load_dump(path, tool="box_errors.py"):
         raise SystemExit("%s: %s is not a localizer's dump (no %s): detectors are scored with "
                          "the AP report of 'evaluate'" % (tool, path, ", ".join(missing)))
     return dump
-
-
-def iou(p, t):
-    """kernels/common/box.h box_iou, vectorized: 0 unless both overlaps are > 0."""
-    iw = np.minimum(p[:, 2], t[:, 2]) - np.maximum(p[:, 0], t[:, 0])
-    ih = np.minimum(p[:, 3], t[:, 3]) - np.maximum(p[:, 1], t[:, 1])
-    inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
-    area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / (area(p) + area(t) - inter)
 
 
 def centred(centre, size):

@@ -33,6 +33,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from locdet_boxes import box_iou  # noqa: E402
 from locdet_safetensors import CheckpointError, read_safetensors  # noqa: E402
 
 try:
@@ -72,16 +73,6 @@ def max_diff(a, b):
     return float(np.max(np.abs(a - b))) if a.size else 0.0
 
 
-def box_iou(p, t):
-    """kernels/common/box.h box_iou in double: 0 unless both overlaps are > 0."""
-    iw = min(p[2], t[2]) - max(p[0], t[0])
-    ih = min(p[3], t[3]) - max(p[1], t[1])
-    if not (iw > 0 and ih > 0):
-        return 0.0
-    inter = iw * ih
-    return inter / ((p[2] - p[0]) * (p[3] - p[1]) + (t[2] - t[0]) * (t[3] - t[1]) - inter)
-
-
 def localization_metrics(presence_logit, digit, box, labels):
     """engine/eval/localization.h: accuracy and mean IoU over the images that hold a digit."""
     f = np.float32
@@ -95,7 +86,7 @@ def localization_metrics(presence_logit, digit, box, labels):
         correct += int(present and int(d) == int(l[5]))
         if present:
             truth = [l[1] - l[3] / f(2), l[2] - l[4] / f(2), l[1] + l[3] / f(2), l[2] + l[4] / f(2)]
-            iou_sum += box_iou([float(v) for v in b], [float(v) for v in truth])
+            iou_sum += float(box_iou(b, truth))
     return (correct / with_digit if with_digit else 0.0), (iou_sum / with_digit if with_digit else 0.0)
 
 
@@ -177,7 +168,7 @@ def at_threshold(a, b, j, nms, tolerance):
     IoU within 1e-4 of the NMS threshold with an earlier detection of the same digit (IoU
     computed here in float64)."""
     def iou(p, t):
-        return box_iou([float(v) for v in p], [float(v) for v in t])
+        return float(box_iou(p, t))
 
     for boxes, scores, digits, count in (a, b):
         for i in (j, j + 1):
