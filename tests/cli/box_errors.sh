@@ -8,14 +8,7 @@ need train_gpu evaluate
 need_mnist
 need_python numpy
 
-"$BIN/train_gpu" --task localize --preset ayulockin-loc --out "$WORK/ayu" "${TINY[@]}" --epochs 1 \
-  --steps-per-epoch 10 >/dev/null 2>&1
-"$BIN/evaluate" --checkpoint "$WORK/ayu/checkpoint.safetensors" --split val --count 64 \
-  --dump "$WORK/val.safetensors" --json "$WORK/val.json" >/dev/null 2>&1
-rc=0
-"$PY" "$ROOT/tools/box_errors.py" "$WORK/val.safetensors" >"$WORK/out.txt" 2>&1 || rc=$?
-cat "$WORK/out.txt"
-check "box_errors.py ran (exit $rc)" test "$rc" = 0
+dump_tool ayulockin-loc 64 box_errors.py
 check "it reproduces evaluate's mean IoU" "$PY" - "$WORK/out.txt" "$WORK/val.json" <<'PY'
 import json, re, sys
 mine = float(re.search(r"the model's mean IoU ([0-9.]+)", open(sys.argv[1]).read()).group(1))
@@ -33,5 +26,5 @@ printf 'not a dump' >"$WORK/junk.safetensors"
 expect_failure "a file that is not a dump" 1 "pass a file written by" -- \
   "$PY" "$ROOT/tools/box_errors.py" "$WORK/junk.safetensors"
 expect_failure "a checkpoint instead of a dump" 1 "is not a localizer's dump" -- \
-  "$PY" "$ROOT/tools/box_errors.py" "$WORK/ayu/checkpoint.safetensors"
+  "$PY" "$ROOT/tools/box_errors.py" "$WORK/loc/checkpoint.safetensors"
 finish

@@ -8,14 +8,7 @@ need train_gpu evaluate
 need_mnist
 need_python numpy
 
-"$BIN/train_gpu" --task localize --preset inf265-loc --out "$WORK/loc" "${TINY[@]}" --epochs 1 \
-  --steps-per-epoch 10 >/dev/null 2>&1
-"$BIN/evaluate" --checkpoint "$WORK/loc/checkpoint.safetensors" --split val --count 200 \
-  --dump "$WORK/val.safetensors" --json "$WORK/val.json" >/dev/null 2>&1
-rc=0
-"$PY" "$ROOT/tools/class_errors.py" "$WORK/val.safetensors" >"$WORK/out.txt" 2>&1 || rc=$?
-cat "$WORK/out.txt"
-check "class_errors.py ran (exit $rc)" test "$rc" = 0
+dump_tool inf265-loc 200 class_errors.py
 check "it reproduces evaluate's accuracy and presence accuracy" "$PY" - "$WORK/out.txt" "$WORK/val.json" <<'PY'
 import json, re, sys
 text, report = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))

@@ -101,6 +101,19 @@ expect_unchanged() {  # NAME DIR SNAPSHOT_FILE
     echo "ok   [$1] files untouched"
   fi
 }
+# dump_tool PRESET COUNT TOOL: trains a localizer 10 tiny steps on PRESET ($WORK/loc), evaluates
+# COUNT validation scenes into $WORK/val.safetensors and $WORK/val.json, runs tools/TOOL on the
+# dump into $WORK/out.txt (printed) and checks it exits 0. Needs need_python first.
+dump_tool() {
+  local preset=$1 count=$2 tool=$3 rc=0
+  "$BIN/train_gpu" --task localize --preset "$preset" --out "$WORK/loc" "${TINY[@]}" --epochs 1 \
+    --steps-per-epoch 10 >/dev/null 2>&1
+  "$BIN/evaluate" --checkpoint "$WORK/loc/checkpoint.safetensors" --split val --count "$count" \
+    --dump "$WORK/val.safetensors" --json "$WORK/val.json" >/dev/null 2>&1
+  "$PY" "$ROOT/tools/$tool" "$WORK/val.safetensors" >"$WORK/out.txt" 2>&1 || rc=$?
+  cat "$WORK/out.txt"
+  check "$tool ran (exit $rc)" test "$rc" = 0
+}
 check() {  # NAME CONDITION...
   local name=$1
   shift
