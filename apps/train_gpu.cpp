@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "apps/cli.h"
@@ -60,8 +61,8 @@ struct Options {
   std::string device, out, mnist, init_from;
   int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1, patience = 0;
   int64_t steps_per_epoch = 0, val_count = 0, test_count = 0, warmup = 200;
-  float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, box_weight = 2.0f,
-        class_weight = 1.0f, label_smoothing = 0.0f, ema = 0.0f;
+  float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, label_smoothing = 0.0f, ema = 0.0f;
+  std::optional<float> box_weight, class_weight;  // unset: the task's model config default
   uint64_t seed = 1;
   bool resume = false, no_cuda_graph = false;
   // A dataset on disk instead of a preset (models/training_data.h).
@@ -335,8 +336,8 @@ models::LocalizerRun localizer_run_from_options(const Options& o, const RunImage
     run.model.head_convs = o.head_convs;
     run.model.class_head = o.class_head;
     run.model.label_smoothing = o.label_smoothing;
-    run.model.class_weight = o.class_weight;
-    run.model.box_weight = o.box_weight;
+    run.model.class_weight = o.class_weight.value_or(run.model.class_weight);
+    run.model.box_weight = o.box_weight.value_or(run.model.box_weight);
   }
   schedule_from_options(o, run);
   run.validate();
@@ -403,8 +404,8 @@ models::DetectorRun detector_run_from_options(const Options& o, const RunImages&
     run.model.box_loss = o.box_loss;
     run.model.pos_iou = o.pos_iou;
     run.model.neg_iou = o.neg_iou;
-    run.model.box_weight = o.box_weight;
-    run.model.class_weight = o.class_weight;
+    run.model.box_weight = o.box_weight.value_or(run.model.box_weight);
+    run.model.class_weight = o.class_weight.value_or(run.model.class_weight);
   }
   schedule_from_options(o, run);
   run.validate();
@@ -554,8 +555,8 @@ int main(int argc, char** argv) {
   app.add_option("--pos-iou", o.pos_iou, "detect: anchor IoU for a positive")->capture_default_str();
   app.add_option("--neg-iou", o.neg_iou, "detect: anchor IoU below which it is a negative")
       ->capture_default_str();
-  app.add_option("--box-weight", o.box_weight, "weight of the box loss")->capture_default_str();
-  app.add_option("--class-weight", o.class_weight, "weight of the class loss")->capture_default_str();
+  app.add_option("--box-weight", o.box_weight, "weight of the box loss (default: localize 8, detect 2)");
+  app.add_option("--class-weight", o.class_weight, "weight of the class loss (default: localize 6, detect 1)");
   app.add_option("--device", o.device, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_option(
          "--epochs", o.epochs,

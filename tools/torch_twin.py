@@ -268,7 +268,7 @@ def localizer_loss(model, images, targets, cfg=None):
 
 def default_localizer_config(width=16, model="small"):
     return {"model": model, "width": width, "height": 48, "image_width": 60, "box_loss": "giou",
-            "presence_weight": 1.0, "location_weight": 1.0, "class_weight": 1.0, "box_weight": 2.0,
+            "presence_weight": 1.0, "location_weight": 1.0, "class_weight": 6.0, "box_weight": 8.0,
             "positive_radius": 1, "anchor_w": 0.3, "anchor_h": 0.4}
 
 

@@ -32,7 +32,10 @@ struct LocalizerConfig {
   BackboneConfig backbone;
   int height = 48, width = 60;    // input size
   std::string box_loss = "giou";  // mse | iou | giou | diou | ciou
-  float presence_weight = 1.0f, location_weight = 1.0f, class_weight = 1.0f, box_weight = 2.0f;
+  // Class and box weighted up against presence and location (learnt first and easily): 6 and 8
+  // instead of 1 and 2 read more digits right at the same training cost (docs/ARCHITECTURE.md
+  // "Loss weights").
+  float presence_weight = 1.0f, location_weight = 1.0f, class_weight = 6.0f, box_weight = 8.0f;
   int positive_radius = 1;
   int head_convs = 1;                      // conv3x3-BN-ReLU layers of the per-cell head
   std::string class_head = "cell";         // cell | global: "global" adds image-level class logits

@@ -32,6 +32,13 @@ check "the user's empty folder is still there and empty" test -d "$WORK/mine" -a
 "$BIN/train_gpu" --out "$WORK/new" "${TINY[@]}" --epochs 1 --steps-per-epoch 1 >/dev/null 2>&1
 check "the same --out works after the failed starts" test -s "$WORK/new/eval.json"
 
+# ---- loss weights: each task's own defaults (localizer class 6 / box 8, detector 1 / 2); a flag wins
+weights='d["model"]["class_weight"], d["model"]["box_weight"]'
+check "a localizer's default loss weights are class 6, box 8" test "$(json "$WORK/new/config.json" "$weights")" = "6.0 8.0"
+"$BIN/train_gpu" --out "$WORK/det_weights" --task detect "${TINY[@]}" --epochs 1 --steps-per-epoch 1 >/dev/null 2>&1
+check "a detector's default loss weights are class 1, box 2" \
+  test "$(json "$WORK/det_weights/config.json" "$weights")" = "1.0 2.0"
+
 # ---- shape augmentation on a preset run: kept with the run's preset; a dataset key refused
 expect_failure "a dataset augmentation key on a preset run" 1 "are for --data runs" -- \
   "$BIN/train_gpu" --out "$WORK/aug" --augment scale=0.9:1.1 "${TINY[@]}"
@@ -40,7 +47,9 @@ check "no run folder after the refused --augment" test ! -e "$WORK/aug"
   --augment shear=0.3,stroke=0.5 >/dev/null 2>"$WORK/aug.err"
 check "the start line names the augmentation" grep -qF "(training digits: shear +-0.3, stroke +-0.5)" "$WORK/aug.err"
 "$BIN/train_gpu" --out "$WORK/aug_stroke" "${TINY[@]}" --epochs 1 --steps-per-epoch 1 \
-  --augment stroke=0.5 >/dev/null 2>"$WORK/aug_stroke.err"
+  --augment stroke=0.5 --class-weight 2 >/dev/null 2>"$WORK/aug_stroke.err"
+check "--class-weight 2 is the localizer's, its box weight the default" \
+  test "$(json "$WORK/aug_stroke/config.json" "$weights")" = "2.0 8.0"
 check "the start line names only the augmentation used" grep -qF "(training digits: stroke +-0.5)" "$WORK/aug_stroke.err"
 check "--augment shear/stroke is kept in config.json's preset" test \
   "$(json "$WORK/aug/config.json" 'round(d["preset"]["train_shear"], 4), round(d["preset"]["train_stroke"], 4)')" = "0.3 0.5"
