@@ -556,7 +556,8 @@ int main(int argc, char** argv) {
   app.add_option("--neg-iou", o.neg_iou, "detect: anchor IoU below which it is a negative")
       ->capture_default_str();
   app.add_option("--box-weight", o.box_weight, "weight of the box loss (default: localize 8, detect 2)");
-  app.add_option("--class-weight", o.class_weight, "weight of the class loss (default: localize 6, detect 1)");
+  app.add_option("--class-weight", o.class_weight,
+                 "weight of the class loss (default: localize 6, detect 1)");
   app.add_option("--device", o.device, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_option(
          "--epochs", o.epochs,
