@@ -555,9 +555,19 @@ int main(int argc, char** argv) {
   app.add_option("--pos-iou", o.pos_iou, "detect: anchor IoU for a positive")->capture_default_str();
   app.add_option("--neg-iou", o.neg_iou, "detect: anchor IoU below which it is a negative")
       ->capture_default_str();
-  app.add_option("--box-weight", o.box_weight, "weight of the box loss (default: localize 8, detect 2)");
-  app.add_option("--class-weight", o.class_weight,
-                 "weight of the class loss (default: localize 6, detect 1)");
+  // Unset, each task takes its model config's default; the help quotes them.
+  const models::LocalizerConfig localizer_defaults;
+  const models::DetectorConfig detector_defaults;
+  const auto per_task = [](float localize, float detect) {
+    return " (default: localize " + CLI::detail::to_string(localize) + ", detect " +
+           CLI::detail::to_string(detect) + ")";
+  };
+  app.add_option(
+      "--box-weight", o.box_weight,
+      "weight of the box loss" + per_task(localizer_defaults.box_weight, detector_defaults.box_weight));
+  app.add_option(
+      "--class-weight", o.class_weight,
+      "weight of the class loss" + per_task(localizer_defaults.class_weight, detector_defaults.class_weight));
   app.add_option("--device", o.device, "cuda | cpu (default: cuda when a GPU is present)");
   app.add_option(
          "--epochs", o.epochs,
