@@ -15,7 +15,7 @@ Each run folder gets config.json, metrics.jsonl, checkpoint.safetensors, eval.js
 overlays/test.png (the first test scenes), overlays/test_mistakes.png (the first ones the
 model got wrong) and plots/*.png.
 
-  (no option)  the README's configurations: on a 2-core CPU about 24 + 36 minutes of training
+  (no option)  the README's configurations: on a 2-core CPU about 18-27 + 36 minutes of training
   --quick      150 steps per model and fewer test scenes, in runs/demo-*-quick/: a smoke run
                that takes minutes; its accuracy and AP are expected to be low
   -h, --help   this text
@@ -77,7 +77,7 @@ if [ "$quick" = 1 ]; then
   loc_args=(--epochs 1 --steps-per-epoch 150 --val-count 500 --test-count 1000)
   loc_name=demo-localizer-quick
 else
-  loc_args=(--epochs 10)
+  loc_args=(--epochs 11)
   loc_name=demo-localizer
 fi
 step "train the localizer (inf265-loc)"
