@@ -140,6 +140,8 @@ void print_start(const std::string& out, locdet::Device device, const std::strin
                "train_gpu: %s on %s | %s | model %s width %d | batch %d | %d epochs x %lld steps | %s\n",
                out.c_str(), locdet::device_name(device), data.c_str(), backbone.kind.c_str(), backbone.width,
                batch, epochs, static_cast<long long>(steps), mode.c_str());
+  if (device == locdet::Device::kCpu)
+    std::fprintf(stderr, "train_gpu: OpenMP workers wait: %s\n", locdet::openmp_wait_summary().c_str());
 }
 
 // What a dataset run read, before training starts.
