@@ -14,14 +14,13 @@
 //
 // apply_openmp_defaults(argv), called first thing in main(): when the user set neither
 // OMP_WAIT_POLICY nor GOMP_SPINCOUNT, it measures how busy the machine is (/proc/stat over
-// 50 ms: the load right now, not the last minute's, which a build or a run just finished
-// would still inflate) and sets GOMP_SPINCOUNT=30000 on an idle machine or
-// OMP_WAIT_POLICY=passive on a busy one (choose_openmp_wait), records why in
-// LOCDET_OMP_WAIT, and re-executes the program once
-// (/proc/self/exe, same arguments); a variable is then set, so it cannot loop. If exec fails
-// the program runs on with libgomp's default. LOCDET_OMP_DEFAULTS=0 turns it off (e.g. under
-// valgrind, which does not follow an exec by default). The library itself never does this:
-// only the apps opt in, explicitly.
+// 50 ms, less its own threads: the load right now, not the last minute's, which a build or a
+// run just finished would still inflate), sets GOMP_SPINCOUNT=30000 on an idle machine or
+// OMP_WAIT_POLICY=passive on a busy one (choose_openmp_wait), records why in LOCDET_OMP_WAIT,
+// and re-executes the program once (/proc/self/exe, same arguments); a variable is then set,
+// so it cannot loop. If exec fails the program runs on with libgomp's default.
+// LOCDET_OMP_DEFAULTS=0 turns it off (e.g. under valgrind, which does not follow an exec by
+// default). The library itself never does this: only the apps opt in, explicitly.
 #pragma once
 
 #include <string>
