@@ -539,7 +539,7 @@ int main(int argc, char** argv) {
          "(the preset's train_shear and train_stroke) | shear=0.3,stroke=0.7 (digit slant and stroke "
          "width, training scenes only)")
       ->capture_default_str();
-  app.add_option("--model", o.model, "backbone: small | resnet18")->capture_default_str();
+  app.add_option("--model", o.model, "backbone: small | lean | resnet18")->capture_default_str();
   app.add_option("--width", o.width, "channels of the first backbone stage")->capture_default_str();
   app.add_option("--box-loss", o.box_loss,
                  "localize: mse | iou | giou | diou | ciou; detect: iou | giou | diou | ciou")

@@ -13,16 +13,28 @@ Value conv_bn(Graph& g, Value x, const std::string& prefix, int out_channels, in
   return g.batchnorm(g.conv2d(x, w, Value{}, stride, kernel / 2), prefix + ".bn");
 }
 
-Features small_cnn(Graph& g, Value x, int width) {
-  x = conv_bn_relu(g, x, "backbone.conv1", width, 3, 1);
-  x = conv_bn_relu(g, x, "backbone.conv2", width, 3, 1);
-  x = g.maxpool2d(x, 2, 2);
-  x = conv_bn_relu(g, x, "backbone.conv3", 2 * width, 3, 1);
-  x = conv_bn_relu(g, x, "backbone.conv4", 2 * width, 3, 1);
-  x = g.maxpool2d(x, 2, 2);
-  x = conv_bn_relu(g, x, "backbone.conv5", 4 * width, 3, 1);
-  x = conv_bn_relu(g, x, "backbone.conv6", 4 * width, 3, 1);
-  return {x, 4 * width, 4};
+// The plain VGG-style backbones: conv-BN-ReLU layers in three stages at stride 1, 2 and 4, a 2x2
+// max pool between stages. Parameters are numbered backbone.conv1, conv2, ... in order.
+struct PlainLayout {
+  const char* kind;
+  int convs[3];   // convolutions per stage
+  int widths[3];  // each stage's channels, in units of `width`
+};
+// lean moves small's second full-resolution convolution, whose activations are 16x those at
+// stride 4, to the stride-4 stage (docs/ARCHITECTURE.md "Backbones").
+constexpr PlainLayout kPlainLayouts[] = {
+    {"small", {2, 2, 2}, {1, 2, 4}},
+    {"lean", {1, 2, 3}, {1, 2, 4}},
+};
+
+Features plain_cnn(Graph& g, Value x, const PlainLayout& layout, int width) {
+  int index = 0;
+  for (int stage = 0; stage < 3; ++stage) {
+    if (stage > 0) x = g.maxpool2d(x, 2, 2);
+    for (int i = 0; i < layout.convs[stage]; ++i)
+      x = conv_bn_relu(g, x, "backbone.conv" + std::to_string(++index), layout.widths[stage] * width, 3, 1);
+  }
+  return {x, layout.widths[2] * width, 4};
 }
 
 // ResNet basic block: two 3x3 conv-BN, identity (or 1x1 conv-BN projection) shortcut.
@@ -57,9 +69,10 @@ Value conv_bn_relu(Graph& g, Value x, const std::string& prefix, int out_channel
 
 Features build_backbone(Graph& g, Value image, const BackboneConfig& config) {
   LOCDET_CHECK(config.width >= 1, "backbone width must be >= 1, got ", config.width);
-  if (config.kind == "small") return small_cnn(g, image, config.width);
+  for (const PlainLayout& layout : kPlainLayouts)
+    if (config.kind == layout.kind) return plain_cnn(g, image, layout, config.width);
   if (config.kind == "resnet18") return resnet18(g, image, config.width);
-  fail("unknown model '", config.kind, "': use 'small' or 'resnet18'");
+  fail("unknown model '", config.kind, "': use 'small', 'lean' or 'resnet18'");
 }
 
 }  // namespace locdet::models

@@ -52,7 +52,7 @@ const data::DigitBank& bank() {
 }
 
 TEST(ModelDetector, BuildsAndRejectsBadConfigs) {
-  for (const char* kind : {"small", "resnet18"}) {
+  for (const char* kind : {"small", "lean", "resnet18"}) {
     Graph g(false);
     models::DetectorConfig config;
     config.backbone.kind = kind;

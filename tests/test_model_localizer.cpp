@@ -45,8 +45,8 @@ Scenes render(int count, uint64_t first_index) {
   return s;
 }
 
-TEST(ModelLocalizer, BuildsWithBothBackbonesAndRejectsBadConfigs) {
-  for (const char* kind : {"small", "resnet18"}) {
+TEST(ModelLocalizer, BuildsWithEveryBackboneAndRejectsBadConfigs) {
+  for (const char* kind : {"small", "lean", "resnet18"}) {
     Graph g(false);
     models::LocalizerConfig config;
     config.backbone.kind = kind;
@@ -67,6 +67,34 @@ TEST(ModelLocalizer, BuildsWithBothBackbonesAndRejectsBadConfigs) {
   const models::LocalizerConfig defaults;
   const models::LocalizerConfig round_trip = models::LocalizerConfig::from_json(defaults.to_json());
   EXPECT_EQ(round_trip.to_json(), defaults.to_json());
+}
+
+// The plain backbones' convolutions in order, [out, in] channels: small's names and shapes are
+// what its checkpoints hold; lean moves one full-resolution convolution to the stride-4 stage.
+TEST(ModelLocalizer, PlainBackbonesHaveTheirLayouts) {
+  const std::vector<std::pair<const char*, std::vector<std::pair<int64_t, int64_t>>>> layouts = {
+      {"small", {{4, 1}, {4, 4}, {8, 4}, {8, 8}, {16, 8}, {16, 16}}},
+      {"lean", {{4, 1}, {8, 4}, {8, 8}, {16, 8}, {16, 16}, {16, 16}}}};
+  for (const auto& [kind, convs] : layouts) {
+    SCOPED_TRACE(kind);
+    models::LocalizerConfig config;
+    config.backbone.kind = kind;
+    config.backbone.width = 4;
+    Graph g(false);
+    const models::Localizer m = models::build_localizer(g, config, g.input("image", {2, 1, 48, 60}), Value{});
+    std::vector<std::pair<int64_t, int64_t>> found;
+    for (Value p : g.parameters()) {
+      const std::string& name = g.info(p).name;
+      if (name.rfind("backbone.conv", 0) == 0 && name.size() > 12 &&
+          name.substr(name.size() - 12) == ".conv.weight") {
+        EXPECT_EQ(name, "backbone.conv" + std::to_string(found.size() + 1) + ".conv.weight");
+        found.emplace_back(g.shape(p)[0], g.shape(p)[1]);
+      }
+    }
+    EXPECT_EQ(found, convs);
+    EXPECT_EQ(g.shape(g.find("head.out.weight"))[1], convs.back().first);  // the head reads the last stage
+    EXPECT_EQ(m.grid_h, 12);
+  }
 }
 
 TEST(ModelLocalizer, HeadOptionsBuildRoundTripAndDefaultForOldRuns) {

@@ -53,7 +53,11 @@ OPSET = 17
 BN_EPS = 1e-5  # Graph::batchnorm's default (engine/graph.h)
 MAX_LOG_SCALE = np.float32(4.135166556742356)  # kernels/common/box.h kMaxLogScale
 STRIDE = 4  # both backbones (models/backbone.h)
-BACKBONES = ("small", "resnet18")
+# The plain backbones (models/backbone.cpp kPlainLayouts): convolutions per stage, and each
+# stage's channels in units of the width; a 2x2 max pool between stages.
+PLAIN_LAYOUTS = {"small": ((2, 2, 2), (1, 2, 4)), "lean": ((1, 2, 3), (1, 2, 4))}
+BACKBONES = tuple(PLAIN_LAYOUTS) + ("resnet18",)
+KNOWN_BACKBONES = ", ".join(BACKBONES[:-1]) + " and " + BACKBONES[-1]
 
 
 class ExportError(Exception):
@@ -126,12 +130,16 @@ def maxpool(g, x):
 
 def backbone(g, x, kind, width):
     """-> (feature map at stride 4, channels)."""
-    if kind == "small":
-        for i in range(1, 7):
-            x = conv_bn(g, x, "backbone.conv%d" % i, 1)
-            if i in (2, 4):
+    if kind in PLAIN_LAYOUTS:
+        convs, widths = PLAIN_LAYOUTS[kind]
+        index = 0
+        for stage in range(3):
+            if stage > 0:
                 x = maxpool(g, x)
-        return x, 4 * width
+            for _ in range(convs[stage]):
+                index += 1
+                x = conv_bn(g, x, "backbone.conv%d" % index, 1)
+        return x, widths[2] * width
     if kind == "resnet18":
         x = conv_bn(g, x, "backbone.stem", 1)
         channels, strides, cin = [width, 2 * width, 4 * width, 8 * width], [1, 2, 2, 1], width
@@ -147,7 +155,7 @@ def backbone(g, x, kind, width):
                 cin = channels[stage]
         return x, 8 * width
     raise ExportError("unknown model '%s' in the checkpoint's config; export_onnx knows %s" %
-                      (kind, " and ".join(BACKBONES)))
+                      (kind, KNOWN_BACKBONES))
 
 
 def to_cells(g, x, per_row):
@@ -350,7 +358,7 @@ def export(checkpoint):
     try:
         if model["model"] not in BACKBONES:
             raise ExportError("unknown model '%s' in the checkpoint's config; export_onnx knows %s" %
-                              (model["model"], " and ".join(BACKBONES)))
+                              (model["model"], KNOWN_BACKBONES))
         if model["height"] % STRIDE or model["image_width"] % STRIDE:
             raise ExportError("input size %dx%d is not a multiple of 4" % (model["height"], model["image_width"]))
         g = GraphBuilder(tensors)

@@ -22,7 +22,8 @@
 Run with the torch venv: tools/torch_env.sh python tools/torch_twin.py bench-train --threads 2
 The model definitions are the spec's mirror; keep them in step with models/*.cpp:
   conv (no bias) -> BN (eps 1e-5, momentum 0.1) -> ReLU; small backbone = conv1,conv2 (w),
-  pool, conv3,conv4 (2w), pool, conv5,conv6 (4w); head: presence = linear(GAP(F)), per cell
+  pool, conv3,conv4 (2w), pool, conv5,conv6 (4w) (lean: conv1 (w), pool, conv2,conv3 (2w),
+  pool, conv4-conv6 (4w)); head: presence = linear(GAP(F)), per cell
   conv3x3-BN-ReLU -> conv1x1 (1 + 10 + 4); to_cells = [N,C,H,W] -> [N,H*W,C];
   decode_box (kernels/common/box.h) around cell anchors, boxes normalized xyxy.
 """
@@ -73,18 +74,34 @@ class BasicBlock(nn.Module):
         return F.relu(self.b(self.a(x)) + s)
 
 
-class SmallBackbone(nn.Module):
-    def __init__(self, w):
+# models/backbone.cpp kPlainLayouts: convolutions per stage, each stage's channels in units of w.
+PLAIN_LAYOUTS = {"small": ((2, 2, 2), (1, 2, 4)), "lean": ((1, 2, 3), (1, 2, 4))}
+
+
+class PlainBackbone(nn.Module):
+    """The VGG-style backbones: conv1, conv2, ... in three stages, a 2x2 max pool between them."""
+
+    def __init__(self, w, kind="small"):
         super().__init__()
-        self.conv1, self.conv2 = ConvBN(1, w), ConvBN(w, w)
-        self.conv3, self.conv4 = ConvBN(w, 2 * w), ConvBN(2 * w, 2 * w)
-        self.conv5, self.conv6 = ConvBN(2 * w, 4 * w), ConvBN(4 * w, 4 * w)
-        self.channels = 4 * w
+        convs, widths = PLAIN_LAYOUTS[kind]
+        self.stages, cin, index = [], 1, 0
+        for stage in range(3):
+            names = []
+            for _ in range(convs[stage]):
+                index += 1
+                setattr(self, "conv%d" % index, ConvBN(cin, widths[stage] * w))
+                names.append("conv%d" % index)
+                cin = widths[stage] * w
+            self.stages.append(names)
+        self.channels = cin
 
     def forward(self, x):
-        x = F.max_pool2d(self.conv2(self.conv1(x)), 2, 2)
-        x = F.max_pool2d(self.conv4(self.conv3(x)), 2, 2)
-        return self.conv6(self.conv5(x))
+        for stage, names in enumerate(self.stages):
+            if stage > 0:
+                x = F.max_pool2d(x, 2, 2)
+            for name in names:
+                x = getattr(self, name)(x)
+        return x
 
 
 class ResNet18Backbone(nn.Module):
@@ -115,8 +132,8 @@ class Localizer(nn.Module):
         super().__init__()
         self.config = config
         w = config["width"]
-        if config["model"] == "small":
-            self.backbone = SmallBackbone(w)
+        if config["model"] in PLAIN_LAYOUTS:
+            self.backbone = PlainBackbone(w, config["model"])
         elif config["model"] == "resnet18":
             self.backbone = ResNet18Backbone(w)
         else:

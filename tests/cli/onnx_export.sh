@@ -15,11 +15,12 @@ export_onnx=("$PY" "$ROOT/tools/export_onnx.py")
 tiny=(--device cpu --width 4 --batch 16 --epochs 1 --warmup 20 --lr 5e-3 --val-count 32 --test-count 32
       --log-every 100)
 # NAME TASK BACKBONE STEPS: the small backbone long enough to find digits (the metrics then mean
-# something), the ResNet-18 one briefly (its graph: strided blocks, projections, additions), and
+# something), the lean and ResNet-18 ones briefly (lean: other stage depths and widths; ResNet-18:
+# strided blocks, projections, additions), and
 # the localizer's other head (two head convs, image-level class logits) briefly, with a weight
 # average (the export must use it, as evaluate does). EXTRA: flags.
-for spec in "localize localize small 300" "detect detect small 300" "resnet18 localize resnet18 40" \
-            "globalhead localize small 40 --class-head global --head-convs 2 --ema 0.9"; do
+for spec in "localize localize small 300" "detect detect small 300" "lean localize lean 40" \
+            "resnet18 localize resnet18 40" "globalhead localize small 40 --class-head global --head-convs 2 --ema 0.9"; do
   read -r task kind backbone steps extra <<<"$spec"
   read -r -a extra_flags <<<"${extra:-}"
   rc=0
@@ -101,7 +102,7 @@ expect_failure "export: a safetensors file without locdet metadata" 1 "without l
   "pass a checkpoint written by train_gpu" -- "${export_onnx[@]}" "$WORK/bad/plain.safetensors" "$WORK/bad/existing.onnx"
 expect_failure "export: an unknown task" 1 "a 'segment' model" "localizers (localize) and detectors (detect)" -- \
   "${export_onnx[@]}" "$WORK/bad/other_task.safetensors" "$WORK/bad/existing.onnx"
-expect_failure "export: an unknown backbone" 1 "unknown model 'vgg16'" "knows small and resnet18" -- \
+expect_failure "export: an unknown backbone" 1 "unknown model 'vgg16'" "knows small, lean and resnet18" -- \
   "${export_onnx[@]}" "$WORK/bad/other_model.safetensors" "$WORK/bad/existing.onnx"
 expect_failure "export: a garbled file" 1 "is not a readable safetensors file" -- \
   "${export_onnx[@]}" "$WORK/bad/garbled.safetensors" "$WORK/bad/existing.onnx"
