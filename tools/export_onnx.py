@@ -52,7 +52,7 @@ except ImportError:
 OPSET = 17
 BN_EPS = 1e-5  # Graph::batchnorm's default (engine/graph.h)
 MAX_LOG_SCALE = np.float32(4.135166556742356)  # kernels/common/box.h kMaxLogScale
-STRIDE = 4  # both backbones (models/backbone.h)
+STRIDE = 4  # every backbone (models/backbone.h)
 # The plain backbones (models/backbone.cpp kPlainLayouts): convolutions per stage, and each
 # stage's channels in units of the width; a 2x2 max pool between stages.
 PLAIN_LAYOUTS = {"small": ((2, 2, 2), (1, 2, 4)), "lean": ((1, 2, 3), (1, 2, 4))}
