@@ -62,6 +62,8 @@ struct Options {
   int width = 16, batch = 64, epochs = 8, log_every = 50, anchors = 3, head_convs = 1, patience = 0;
   int64_t steps_per_epoch = 0, val_count = 0, test_count = 0, warmup = 200;
   float lr = 2e-3f, weight_decay = 1e-4f, pos_iou = 0.5f, neg_iou = 0.4f, label_smoothing = 0.0f, ema = 0.0f;
+  int box_bins = 0;
+  std::optional<float> dfl_weight;
   std::optional<float> box_weight, class_weight;  // unset: the task's model config default
   uint64_t seed = 1;
   bool resume = false, no_cuda_graph = false;
@@ -103,9 +105,10 @@ struct Invocation {
 
 // The flags that define the model: --resume takes them from the run, --init-from from its
 // checkpoint.
-constexpr const char* kModelFlags[] = {"--model",   "--width",      "--box-loss",   "--class-loss",
-                                       "--anchors", "--head-convs", "--class-head", "--label-smoothing",
-                                       "--pos-iou", "--neg-iou",    "--box-weight", "--class-weight"};
+constexpr const char* kModelFlags[] = {"--model",      "--width",       "--box-loss",   "--class-loss",
+                                       "--anchors",    "--head-convs",  "--class-head", "--label-smoothing",
+                                       "--box-bins",   "--dfl-weight",  "--pos-iou",    "--neg-iou",
+                                       "--box-weight", "--class-weight"};
 // The rest of what config.json fixes, the dataset flags included (a resumed run reads its
 // dataset again as config.json says). --epochs is not among them: with --resume it extends
 // (or shortens) the run.
@@ -338,6 +341,8 @@ models::LocalizerRun localizer_run_from_options(const Options& o, const RunImage
     run.model.head_convs = o.head_convs;
     run.model.class_head = o.class_head;
     run.model.label_smoothing = o.label_smoothing;
+    run.model.box_bins = o.box_bins;
+    run.model.dfl_weight = o.dfl_weight.value_or(run.model.dfl_weight);
     run.model.class_weight = o.class_weight.value_or(run.model.class_weight);
     run.model.box_weight = o.box_weight.value_or(run.model.box_weight);
   }
@@ -554,6 +559,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--label-smoothing", o.label_smoothing, "localize: label smoothing of the class loss")
       ->capture_default_str();
+  app.add_option("--box-bins", o.box_bins,
+                 "localize: 0 = boxes as offset and size; N = each box edge a distribution over N 1-pixel "
+                 "bins of distance from the cell centre (distribution focal loss)")
+      ->capture_default_str();
   app.add_option("--pos-iou", o.pos_iou, "detect: anchor IoU for a positive")->capture_default_str();
   app.add_option("--neg-iou", o.neg_iou, "detect: anchor IoU below which it is a negative")
       ->capture_default_str();
@@ -564,6 +573,9 @@ int main(int argc, char** argv) {
     return " (default: localize " + CLI::detail::to_string(localize) + ", detect " +
            CLI::detail::to_string(detect) + ")";
   };
+  app.add_option("--dfl-weight", o.dfl_weight,
+                 "localize, with --box-bins: weight of the distribution focal loss (default " +
+                     CLI::detail::to_string(localizer_defaults.dfl_weight) + ")");
   app.add_option(
       "--box-weight", o.box_weight,
       "weight of the box loss" + per_task(localizer_defaults.box_weight, detector_defaults.box_weight));

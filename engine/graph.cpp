@@ -313,6 +313,12 @@ Value Graph::sigmoid_focal(Value l, Value t, float alpha, float gamma) {
   a.gamma = gamma;
   return apply1(ops::sigmoid_focal, {l, t}, a);
 }
+Value Graph::bin_expectation(Value logits) {
+  return apply1(ops::bin_expectation, {logits});
+}
+Value Graph::distribution_focal(Value logits, Value target) {
+  return apply1(ops::distribution_focal, {logits, target});
+}
 Value Graph::smooth_l1(Value p, Value t, float beta) {
   Attrs a;
   a.beta = beta;

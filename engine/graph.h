@@ -143,6 +143,11 @@ class Graph {
   Value mse(Value pred, Value target);
   Value l1(Value pred, Value target);
   Value smooth_l1(Value pred, Value target, float beta = 1.0f);
+  // Rows of logits [M, bins] as distributions over bins 0..bins-1 (generalized focal loss):
+  // the expected bin, sum_k k softmax_k -> [M]; and the cross entropy against a continuous
+  // target [M] (in bins) split between its two neighbouring bins -> [M].
+  Value bin_expectation(Value logits);
+  Value distribution_focal(Value logits, Value target);
 
   // Adds a node of `op` (engine/op.h): its shape rule checks the inputs and gives the outputs.
   // `name` empty: "<op>_<index>". Returns the outputs.

@@ -103,9 +103,13 @@ TEST(ModelLocalizer, HeadOptionsBuildRoundTripAndDefaultForOldRuns) {
   config.head_convs = 2;
   config.class_head = "global";
   config.label_smoothing = 0.1f;
+  config.box_bins = 8;
+  config.dfl_weight = 2.0f;
   Graph g(false);
   models::Localizer m = models::build_localizer(g, config, g.input("image", {2, 1, 48, 60}), Value{});
   EXPECT_EQ(g.shape(m.class_logits), Shape({2, 180, 10}));
+  EXPECT_EQ(g.shape(g.find("head.out.weight")), Shape({1 + 10 + 4 * 8, 16, 1, 1}));
+  EXPECT_EQ(g.shape(m.boxes), Shape({2, 180, 4}));
   EXPECT_EQ(g.shape(g.find("head.conv2.conv.weight")), Shape({16, 16, 3, 3}));
   EXPECT_EQ(g.shape(g.find("head.global.conv.conv.weight")), Shape({32, 16, 3, 3}));
   EXPECT_EQ(g.shape(g.find("head.global.weight")), Shape({10, 32}));
@@ -114,17 +118,52 @@ TEST(ModelLocalizer, HeadOptionsBuildRoundTripAndDefaultForOldRuns) {
   // A run from before these options: the head it was trained with.
   const models::LocalizerConfig defaults;
   nlohmann::json old = defaults.to_json();
-  for (const char* key : {"head_convs", "class_head", "label_smoothing"}) old.erase(key);
+  for (const char* key : {"head_convs", "class_head", "label_smoothing", "box_bins", "dfl_weight"})
+    old.erase(key);
   const models::LocalizerConfig read = models::LocalizerConfig::from_json(old);
   EXPECT_EQ(read.head_convs, 1);
   EXPECT_EQ(read.class_head, "cell");
   EXPECT_EQ(read.label_smoothing, 0.0f);
+  EXPECT_EQ(read.box_bins, 0);
 
-  models::LocalizerConfig no_conv, unknown_head, full_smoothing;
+  models::LocalizerConfig no_conv, unknown_head, full_smoothing, one_bin, negative_dfl;
   no_conv.head_convs = 0;
   unknown_head.class_head = "image";
   full_smoothing.label_smoothing = 1.0f;
-  for (const auto* bad : {&no_conv, &unknown_head, &full_smoothing}) EXPECT_THROW(bad->validate(), Error);
+  one_bin.box_bins = 1;
+  negative_dfl.dfl_weight = -1.0f;
+  for (const auto* bad : {&no_conv, &unknown_head, &full_smoothing, &one_bin, &negative_dfl})
+    EXPECT_THROW(bad->validate(), Error);
+}
+
+// Box edges as distributions: with the head's weights zeroed, its biases alone choose each
+// edge's bin, so every cell's box is its centre moved out by those bins: the left and top edges
+// 3 px out, the right and bottom edges 6 px.
+TEST(ModelLocalizer, BinnedEdgesAreDistancesFromTheCellCentre) {
+  models::LocalizerConfig config;
+  config.backbone.width = 4;
+  config.box_bins = 8;
+  Graph g(false);
+  models::Localizer m = models::build_localizer(g, config, g.input("image", {1, 1, 48, 60}), Value{});
+  Executor ex(std::move(g));
+  const Graph& built = ex.graph();
+  const Value w = built.find("head.out.weight"), b = built.find("head.out.bias");
+  ex.write(w, std::vector<float>(built.shape(w).numel(), 0.0f));
+  std::vector<float> bias(built.shape(b).numel(), 0.0f);
+  for (int edge = 0; edge < 4; ++edge)
+    bias[1 + 10 + edge * 8 + (edge < 2 ? 3 : 6)] = 40.0f;  // softmax ~ one-hot
+  ex.write(b, bias);
+  ex.write(built.find("image"), std::vector<float>(48 * 60, 0.5f));
+  ex.step();
+  const std::vector<float> boxes = ex.read(m.boxes);
+  for (int cell : {0, 17, 179}) {
+    const float cx = (cell % 15 + 0.5f) * 4, cy = (cell / 15 + 0.5f) * 4;
+    const float* box = &boxes[cell * 4];
+    EXPECT_NEAR(box[0] * 60, cx - 3, 1e-3) << "cell " << cell;
+    EXPECT_NEAR(box[1] * 48, cy - 3, 1e-3) << "cell " << cell;
+    EXPECT_NEAR(box[2] * 60, cx + 6, 1e-3) << "cell " << cell;
+    EXPECT_NEAR(box[3] * 48, cy + 6, 1e-3) << "cell " << cell;
+  }
 }
 
 TEST(ModelLocalizer, OverfitsAHandfulOfScenesOnCpu) {
@@ -132,50 +171,53 @@ TEST(ModelLocalizer, OverfitsAHandfulOfScenesOnCpu) {
     GTEST_SKIP() << "no MNIST (run tools/bootstrap.sh)";
   constexpr int kBatch = 16;
   const Scenes scenes = render(kBatch, 0);
+  for (int box_bins : {0, 32}) {  // offset boxes; edges as distributions
+    SCOPED_TRACE(box_bins ? "box bins" : "offset boxes");
+    Graph g(true);
+    models::LocalizerConfig config;
+    config.backbone.width = 8;
+    config.box_bins = box_bins;
+    Value images = g.input("image", {kBatch, 1, 48, 60});
+    Value labels = g.input("labels", {kBatch, 6});
+    models::Localizer m = models::build_localizer(g, config, images, labels);
+    Gradients grads = build_backward(g, m.loss);
+    OptimizerConfig optim;
+    optim.schedule.base_lr = 3e-3f;
+    optim.adamw.weight_decay = 0.0f;
+    add_optimizer(g, grads, optim);
+    Executor ex(std::move(g));
+    ex.write(images, scenes.images);
+    ex.write(labels, scenes.labels);
 
-  Graph g(true);
-  models::LocalizerConfig config;
-  config.backbone.width = 8;
-  Value images = g.input("image", {kBatch, 1, 48, 60});
-  Value labels = g.input("labels", {kBatch, 6});
-  models::Localizer m = models::build_localizer(g, config, images, labels);
-  Gradients grads = build_backward(g, m.loss);
-  OptimizerConfig optim;
-  optim.schedule.base_lr = 3e-3f;
-  optim.adamw.weight_decay = 0.0f;
-  add_optimizer(g, grads, optim);
-  Executor ex(std::move(g));
-  ex.write(images, scenes.images);
-  ex.write(labels, scenes.labels);
+    float first = 0.0f, last = 0.0f;
+    for (int step = 0; step < 150; ++step) {
+      ex.step();
+      last = ex.read_scalar(m.loss);
+      if (step == 0) first = last;
+      ASSERT_TRUE(std::isfinite(last)) << "step " << step;
+    }
+    EXPECT_LT(last, 0.25f * first) << "first loss " << first;
 
-  float first = 0.0f, last = 0.0f;
-  for (int step = 0; step < 150; ++step) {
-    ex.step();
-    last = ex.read_scalar(m.loss);
-    if (step == 0) first = last;
-    ASSERT_TRUE(std::isfinite(last)) << "step " << step;
+    const int cells = m.grid_h * m.grid_w;
+    auto predictions =
+        models::decode_localizer(kBatch, cells, 10, ex.read(m.presence_logit), ex.read(m.location_logits),
+                                 ex.read(m.class_logits), ex.read(m.boxes));
+    int present = 0, correct = 0;
+    double iou_sum = 0.0;
+    for (int n = 0; n < kBatch; ++n) {
+      const float* l = &scenes.labels[n * 6];
+      const bool has_digit = l[0] > 0.5f;
+      EXPECT_EQ(predictions[n].presence > 0.5f, has_digit) << "scene " << n;
+      if (!has_digit) continue;
+      ++present;
+      const float truth[4] = {l[1] - l[3] / 2, l[2] - l[4] / 2, l[1] + l[3] / 2, l[2] + l[4] / 2};
+      correct += predictions[n].digit == static_cast<int>(l[5]);
+      iou_sum += box_iou(predictions[n].box, truth);
+    }
+    ASSERT_GT(present, 8);
+    EXPECT_EQ(correct, present);
+    EXPECT_GT(iou_sum / present, 0.75) << "mean IoU on the memorized scenes";
   }
-  EXPECT_LT(last, 0.25f * first) << "first loss " << first;
-
-  const int cells = m.grid_h * m.grid_w;
-  auto predictions =
-      models::decode_localizer(kBatch, cells, 10, ex.read(m.presence_logit), ex.read(m.location_logits),
-                               ex.read(m.class_logits), ex.read(m.boxes));
-  int present = 0, correct = 0;
-  double iou_sum = 0.0;
-  for (int n = 0; n < kBatch; ++n) {
-    const float* l = &scenes.labels[n * 6];
-    const bool has_digit = l[0] > 0.5f;
-    EXPECT_EQ(predictions[n].presence > 0.5f, has_digit) << "scene " << n;
-    if (!has_digit) continue;
-    ++present;
-    const float truth[4] = {l[1] - l[3] / 2, l[2] - l[4] / 2, l[1] + l[3] / 2, l[2] + l[4] / 2};
-    correct += predictions[n].digit == static_cast<int>(l[5]);
-    iou_sum += box_iou(predictions[n].box, truth);
-  }
-  ASSERT_GT(present, 8);
-  EXPECT_EQ(correct, present);
-  EXPECT_GT(iou_sum / present, 0.75) << "mean IoU on the memorized scenes";
 }
 
 TEST(ModelLocalizer, AnchorIsFittedToThePresetsBoxes) {
@@ -209,15 +251,19 @@ TEST(ModelLocalizer, GradientsMatchFiniteDifferencesInDouble) {
   struct Case {
     const char* box_loss;
     bool global_head;  // two head convs, image-level class logits, label smoothing
+    int box_bins;      // edges as distributions, with the distribution focal loss
   };
-  for (const Case& c : {Case{"giou", false}, Case{"diou", false}, Case{"mse", false}, Case{"giou", true}}) {
-    SCOPED_TRACE(std::string(c.box_loss) + (c.global_head ? " + global head" : ""));
+  for (const Case& c : {Case{"giou", false, 0}, Case{"diou", false, 0}, Case{"mse", false, 0},
+                        Case{"giou", true, 0}, Case{"giou", false, 12}}) {
+    SCOPED_TRACE(std::string(c.box_loss) + (c.global_head ? " + global head" : "") +
+                 (c.box_bins ? " + box bins" : ""));
     Graph g(true);
     models::LocalizerConfig config;
     config.backbone.width = 2;
     config.height = 16;
     config.width = 20;
     config.box_loss = c.box_loss;
+    config.box_bins = c.box_bins;
     if (c.global_head) {
       config.head_convs = 2;
       config.class_head = "global";

@@ -196,6 +196,23 @@ std::vector<OpCase> cases() {
     return std::vector<Value>{
         b.g().softmax_cross_entropy(b.param({6, 5}, -3.0f, 3.0f), b.ints({6}, {0, 4, 2, 2, 1, 3}), 0.1f)};
   });
+  add("bin expectation, distribution focal loss (targets inside, on, and outside the bins; rows weighted 0)",
+      [](CaseBuilder& b) {
+        Graph& g = b.g();
+        // 40 rows of 7 bins (fewer bins than a warp has lanes), 5 rows of 40 (more: a lane holds two).
+        std::vector<float> t = b.uniform(40, 0.0f, 6.0f);
+        t[0] = 0.0f, t[1] = 6.0f, t[2] = 3.0f, t[3] = -2.5f, t[4] = 9.0f;
+        // Rows weighted 0, as the localizer weighs all but its positive cells: their gradient is
+        // skipped, and must still be 0.
+        std::vector<float> weight(40, 1.0f);
+        for (size_t i = 5; i < weight.size(); i += 3) weight[i] = 0.0f;
+        Value narrow = b.param({40, 7}, -3.0f, 3.0f), wide = b.param({5, 40}, -3.0f, 3.0f);
+        Value w = b.data_values({40}, weight);
+        return std::vector<Value>{g.mul(g.bin_expectation(narrow), w),
+                                  g.mul(g.distribution_focal(narrow, b.data_values({40}, t)), w),
+                                  g.bin_expectation(wide),
+                                  g.distribution_focal(wide, b.data({5}, 0.0f, 39.0f))};
+      });
   add("bce with logits, sigmoid focal", [](CaseBuilder& b) {
     Graph& g = b.g();
     Value t = b.data({4, 6}, 0.0f, 1.0f);

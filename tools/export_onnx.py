@@ -178,6 +178,14 @@ def decode_boxes(g, raw, anchors_xyxy, center_range):
     return g.op("Concat", [g.op("Sub", [xy, half]), g.op("Add", [xy, half])], axis=2)
 
 
+def expected_edges(g, raw, centres, bins):
+    """raw [N, A, 4 * bins] -> xyxy boxes: each edge's distance from the cell centre is the
+    expectation of a softmax over 1-pixel bins (models/localizer/model.cpp, box_bins > 0)."""
+    rows = g.op("Reshape", [raw, g.i64([0, 0, 4, bins])])
+    distances = g.op("MatMul", [g.op("Softmax", [rows], axis=3), g.const(np.arange(bins, dtype=np.float32), "bins")])
+    return g.op("Add", [g.op("Mul", [distances, g.f32([-1, -1, 1, 1])]), g.const(centres, "cell_centres")])
+
+
 def localizer_anchors(model, grid_h, grid_w):
     """models/localizer.cpp cell_anchors, in float32 as there."""
     f = np.float32
@@ -220,9 +228,11 @@ def build_localizer(g, model):
     for i in range(model.get("head_convs", 1)):
         h = conv_bn(g, h, "head.conv" if i == 0 else "head.conv%d" % (i + 1), 1)
     out = conv(g, h, g.weight("head.out.weight"), g.weight("head.out.bias"), 1)
-    rows = to_cells(g, out, 1 + classes + 4)  # [N, cells, 1 + C + 4]
+    bins = int(model.get("box_bins", 0))
+    box_channels = 4 * bins if bins > 0 else 4
+    rows = to_cells(g, out, 1 + classes + box_channels)  # [N, cells, 1 + C + box channels]
     global_head = model.get("class_head", "cell") == "global"
-    location, _, raw = g.op("Split", [rows, g.i64([1, classes, 4])], outputs=3, axis=2,
+    location, _, raw = g.op("Split", [rows, g.i64([1, classes, box_channels])], outputs=3, axis=2,
                             out_names=["location_3d", "cell_class_logits" if global_head else "class_logits",
                                        "raw_box"])
     if global_head:  # image-level class logits added to every cell's
@@ -234,7 +244,11 @@ def build_localizer(g, model):
     g.op("Reshape", [location, g.i64([0, cells])], out_names=["location_logits"])
     f = np.float32
     center_range = (f(model["positive_radius"]) + f(0.5)) * f(STRIDE)
-    boxes_px = decode_boxes(g, raw, localizer_anchors(model, grid_h, grid_w), center_range)
+    if bins > 0:
+        centres = localizer_anchors(dict(model, anchor_w=0.0, anchor_h=0.0), grid_h, grid_w)
+        boxes_px = expected_edges(g, raw, centres, bins)
+    else:
+        boxes_px = decode_boxes(g, raw, localizer_anchors(model, grid_h, grid_w), center_range)
     to_normalized = np.array([f(1) / f(width), f(1) / f(height), f(1) / f(width), f(1) / f(height)], np.float32)
     g.op("Mul", [boxes_px, g.const(to_normalized, "to_normalized")], out_names=["boxes"])
 

@@ -138,6 +138,8 @@ class Localizer(nn.Module):
             self.backbone = ResNet18Backbone(w)
         else:
             raise SystemExit("unknown model '%s'" % config["model"])
+        if config.get("box_bins", 0):
+            raise SystemExit("the twin implements offset boxes only, not box edges as distributions (box_bins)")
         c = self.backbone.channels
         self.head = nn.Module()
         self.head.presence = nn.Linear(c, 1)

@@ -17,6 +17,8 @@ const std::vector<const OpDef*>& engine_ops() {
       &ops::softmax_cross_entropy, &ops::softmax_cross_entropy_backward, &ops::bce_with_logits,
       &ops::bce_with_logits_backward, &ops::sigmoid_focal, &ops::sigmoid_focal_backward, &ops::mse,
       &ops::mse_backward, &ops::l1, &ops::l1_backward, &ops::smooth_l1, &ops::smooth_l1_backward,
+      &ops::bin_expectation, &ops::bin_expectation_backward, &ops::distribution_focal,
+      &ops::distribution_focal_backward,
       // optimizer, run health
       &ops::lr_schedule, &ops::adamw, &ops::sgd, &ops::ema_update, &ops::nonfinite_or};
   return table;

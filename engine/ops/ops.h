@@ -20,6 +20,9 @@ extern const OpDef conv2d, conv2d_backward_data, conv2d_backward_filter, batchno
 extern const OpDef softmax_cross_entropy, softmax_cross_entropy_backward, bce_with_logits,
     bce_with_logits_backward, sigmoid_focal, sigmoid_focal_backward, mse, mse_backward, l1, l1_backward,
     smooth_l1, smooth_l1_backward;
+// Rows of logits as distributions over bins (engine/ops/loss_ops.cpp; kernels/{cpu,cuda}/loss):
+// [M, bins] -> [M], the expected bin and the distribution focal loss.
+extern const OpDef bin_expectation, bin_expectation_backward, distribution_focal, distribution_focal_backward;
 // The optimizer section (engine/ops/optim_ops.cpp): mutates pinned flat buffers in place.
 extern const OpDef lr_schedule, adamw, sgd, ema_update;
 // Run health (engine/nonfinite.cpp): ORs a bit into a flag when a tensor holds NaN/Inf.

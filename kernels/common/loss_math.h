@@ -98,4 +98,41 @@ LOCDET_HD T ce_row_grad(T x_j, T lse, bool is_label, int classes, T smoothing) {
   return hd::exp(x_j - lse) - target;
 }
 
+// A box edge as a distribution over bins (Li et al., "Generalized Focal Loss", 2020): row
+// logits x_0..x_{K-1} give softmax p, the edge is the expectation sum_k k p_k (in bins), and
+//   d E / d x_j = p_j (j - E).
+template <class T>
+LOCDET_HD T bin_expectation_grad(T x_j, int j, T lse, T expectation) {
+  return hd::exp(x_j - lse) * (T(j) - expectation);
+}
+
+// The distribution focal loss's target: a continuous t (in bins, clamped to [0, K - 1]) split
+// between its neighbouring bins `left` and left + 1 with weights (left + 1 - t) and (t - left),
+// so a target on a bin is that bin alone. The loss is the cross entropy against this two-bin
+// target: w_left (lse - x_left) + w_right (lse - x_right); d loss / d x_j = p_j - target_j.
+template <class T>
+struct BinSplit {
+  int left;
+  T w_left, w_right;
+};
+template <class T>
+LOCDET_HD BinSplit<T> split_between_bins(T t, int bins) {
+  const T top = T(bins - 1);
+  if (!(t > T(0))) t = T(0);  // and NaN
+  if (t > top) t = top;
+  int left = static_cast<int>(t);
+  if (left > bins - 2) left = bins - 2;
+  const T w_right = t - T(left);
+  return {left, T(1) - w_right, w_right};
+}
+template <class T>
+LOCDET_HD T distribution_focal_row_loss(T lse, T x_left, T x_right, const BinSplit<T>& s) {
+  return s.w_left * (lse - x_left) + s.w_right * (lse - x_right);
+}
+template <class T>
+LOCDET_HD T distribution_focal_row_grad(T x_j, int j, T lse, const BinSplit<T>& s) {
+  const T target = j == s.left ? s.w_left : (j == s.left + 1 ? s.w_right : T(0));
+  return hd::exp(x_j - lse) - target;
+}
+
 }  // namespace locdet

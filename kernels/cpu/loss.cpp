@@ -67,6 +67,88 @@ void softmax_cross_entropy_backward(int n, int classes, const T* logits, const i
   }
 }
 
+namespace {
+
+void check_bins(int n, int bins, const char* op) {
+  LOCDET_CHECK(n >= 0 && bins >= 2, op, ": need n >= 0 and bins >= 2 (n=", n, " bins=", bins, ")");
+}
+
+// One row's log-sum-exp and expected bin, one exp per bin.
+template <class T>
+void row_expectation(const T* row, int bins, T* lse, T* expectation) {
+  T mx = row[0];
+  for (int j = 1; j < bins; ++j) mx = std::max(mx, row[j]);
+  T se = 0, weighted = 0;
+  for (int j = 0; j < bins; ++j) {
+    const T e = hd::exp(row[j] - mx);
+    se += e;
+    weighted += T(j) * e;
+  }
+  *lse = mx + hd::log(se);
+  *expectation = weighted / se;
+}
+
+}  // namespace
+
+template <class T>
+void bin_expectation_forward(int n, int bins, const T* logits, T* expectation) {
+  check_bins(n, bins, "bin_expectation");
+#pragma omp parallel for schedule(static) if (n > 4096)
+  for (int i = 0; i < n; ++i) {
+    T lse;
+    row_expectation(logits + static_cast<int64_t>(i) * bins, bins, &lse, &expectation[i]);
+  }
+}
+
+template <class T>
+void bin_expectation_backward(int n, int bins, const T* logits, const T* dexpectation, T* dlogits) {
+  check_bins(n, bins, "bin_expectation");
+#pragma omp parallel for schedule(static) if (n > 4096)
+  for (int i = 0; i < n; ++i) {
+    const T* row = logits + static_cast<int64_t>(i) * bins;
+    T* out = dlogits + static_cast<int64_t>(i) * bins;
+    if (dexpectation[i] == T(0)) {  // most rows: the box loss weighs positive cells only
+      std::fill(out, out + bins, T(0));
+      continue;
+    }
+    T lse, e;
+    row_expectation(row, bins, &lse, &e);
+    for (int j = 0; j < bins; ++j) out[j] = dexpectation[i] * bin_expectation_grad(row[j], j, lse, e);
+  }
+}
+
+template <class T>
+void distribution_focal_forward(int n, int bins, const T* logits, const T* targets, T* loss) {
+  check_bins(n, bins, "distribution_focal");
+#pragma omp parallel for schedule(static) if (n > 4096)
+  for (int i = 0; i < n; ++i) {
+    const T* row = logits + static_cast<int64_t>(i) * bins;
+    T lse, sum;
+    row_stats(row, bins, &lse, &sum);
+    const BinSplit<T> s = split_between_bins(targets[i], bins);
+    loss[i] = distribution_focal_row_loss(lse, row[s.left], row[s.left + 1], s);
+  }
+}
+
+template <class T>
+void distribution_focal_backward(int n, int bins, const T* logits, const T* targets, const T* dloss,
+                                 T* dlogits) {
+  check_bins(n, bins, "distribution_focal");
+#pragma omp parallel for schedule(static) if (n > 4096)
+  for (int i = 0; i < n; ++i) {
+    const T* row = logits + static_cast<int64_t>(i) * bins;
+    T* out = dlogits + static_cast<int64_t>(i) * bins;
+    if (dloss[i] == T(0)) {  // most rows: the loss weighs positive cells only
+      std::fill(out, out + bins, T(0));
+      continue;
+    }
+    T lse, sum;
+    row_stats(row, bins, &lse, &sum);
+    const BinSplit<T> s = split_between_bins(targets[i], bins);
+    for (int j = 0; j < bins; ++j) out[j] = dloss[i] * distribution_focal_row_grad(row[j], j, lse, s);
+  }
+}
+
 template <class T>
 void bce_with_logits_forward(int64_t n, const T* logits, const T* targets, T* loss) {
 #pragma omp parallel for schedule(static) if (n > 16384)
@@ -124,6 +206,10 @@ void smooth_l1_backward(int64_t n, const T* pred, const T* target, T beta, const
 #define LOCDET_INSTANTIATE_LOSS(T)                                                                      \
   template void softmax_cross_entropy_forward<T>(int, int, const T*, const int32_t*, T, T*);            \
   template void softmax_cross_entropy_backward<T>(int, int, const T*, const int32_t*, T, const T*, T*); \
+  template void bin_expectation_forward<T>(int, int, const T*, T*);                                     \
+  template void bin_expectation_backward<T>(int, int, const T*, const T*, T*);                          \
+  template void distribution_focal_forward<T>(int, int, const T*, const T*, T*);                        \
+  template void distribution_focal_backward<T>(int, int, const T*, const T*, const T*, T*);             \
   template void bce_with_logits_forward<T>(int64_t, const T*, const T*, T*);                            \
   template void bce_with_logits_backward<T>(int64_t, const T*, const T*, const T*, T*);                 \
   template void sigmoid_focal_forward<T>(int64_t, const T*, const T*, T, T, T*);                        \

@@ -17,6 +17,21 @@ template <class T>
 void softmax_cross_entropy_backward(int n, int classes, const T* logits, const int32_t* labels, T smoothing,
                                     const T* dloss, T* dlogits);
 
+// Rows of logits [n, bins] as distributions over bins 0..bins-1 (kernels/common/loss_math.h):
+// bin_expectation gives each row's expected bin, sum_k k softmax_k ([n]); distribution_focal
+// the cross entropy against a continuous target (in bins, [n]) split between its two
+// neighbouring bins. bins >= 2. The backward ops give rows whose incoming gradient is 0 a zero
+// gradient without computing their softmax (the localizer weighs all but a few cells 0).
+template <class T>
+void bin_expectation_forward(int n, int bins, const T* logits, T* expectation);
+template <class T>
+void bin_expectation_backward(int n, int bins, const T* logits, const T* dexpectation, T* dlogits);
+template <class T>
+void distribution_focal_forward(int n, int bins, const T* logits, const T* targets, T* loss);
+template <class T>
+void distribution_focal_backward(int n, int bins, const T* logits, const T* targets, const T* dloss,
+                                 T* dlogits);
+
 template <class T>
 void bce_with_logits_forward(int64_t n, const T* logits, const T* targets, T* loss);
 template <class T>

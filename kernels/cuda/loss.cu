@@ -69,6 +69,81 @@ __global__ void ce_backward_kernel(int n, int classes, const float* __restrict__
     out[j] = g * ce_row_grad(x[j], lse, j == label, classes, smoothing);
 }
 
+// A row's log-sum-exp and expected bin, one exp per bin, in every lane of the row's warp.
+__device__ void row_expectation(const float* row, int bins, float* lse, float* expectation) {
+  const int lane = threadIdx.x & 31;
+  float mx = -INFINITY;
+  for (int j = lane; j < bins; j += 32) mx = fmaxf(mx, row[j]);
+  mx = warp_max(mx);
+  float se = 0.0f, weighted = 0.0f;
+  for (int j = lane; j < bins; j += 32) {
+    const float e = expf(row[j] - mx);
+    se += e;
+    weighted += static_cast<float>(j) * e;
+  }
+  se = warp_add(se);
+  *lse = mx + logf(se);
+  *expectation = warp_add(weighted) / se;
+}
+
+__global__ void bin_expectation_forward_kernel(int n, int bins, const float* __restrict__ logits,
+                                               float* __restrict__ expectation) {
+  const int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+  if (row >= n) return;
+  float lse, e;
+  row_expectation(logits + static_cast<int64_t>(row) * bins, bins, &lse, &e);
+  if ((threadIdx.x & 31) == 0) expectation[row] = e;
+}
+
+// Rows with a zero incoming gradient (every cell but the positive ones) skip the softmax.
+__global__ void bin_expectation_backward_kernel(int n, int bins, const float* __restrict__ logits,
+                                                const float* __restrict__ dexpectation,
+                                                float* __restrict__ dlogits) {
+  const int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+  if (row >= n) return;
+  const float* x = logits + static_cast<int64_t>(row) * bins;
+  float* out = dlogits + static_cast<int64_t>(row) * bins;
+  const float g = dexpectation[row];
+  if (g == 0.0f) {
+    for (int j = threadIdx.x & 31; j < bins; j += 32) out[j] = 0.0f;
+    return;
+  }
+  float lse, e;
+  row_expectation(x, bins, &lse, &e);
+  for (int j = threadIdx.x & 31; j < bins; j += 32) out[j] = g * bin_expectation_grad(x[j], j, lse, e);
+}
+
+__global__ void distribution_focal_forward_kernel(int n, int bins, const float* __restrict__ logits,
+                                                  const float* __restrict__ targets,
+                                                  float* __restrict__ loss) {
+  const int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+  if (row >= n) return;
+  const float* x = logits + static_cast<int64_t>(row) * bins;
+  float lse, sum;
+  row_stats(x, bins, &lse, &sum);
+  const BinSplit<float> s = split_between_bins(targets[row], bins);
+  if ((threadIdx.x & 31) == 0) loss[row] = distribution_focal_row_loss(lse, x[s.left], x[s.left + 1], s);
+}
+
+__global__ void distribution_focal_backward_kernel(int n, int bins, const float* __restrict__ logits,
+                                                   const float* __restrict__ targets,
+                                                   const float* __restrict__ dloss,
+                                                   float* __restrict__ dlogits) {
+  const int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+  if (row >= n) return;
+  const float* x = logits + static_cast<int64_t>(row) * bins;
+  float* out = dlogits + static_cast<int64_t>(row) * bins;
+  const float g = dloss[row];
+  if (g == 0.0f) {
+    for (int j = threadIdx.x & 31; j < bins; j += 32) out[j] = 0.0f;
+    return;
+  }
+  float lse, sum;
+  row_stats(x, bins, &lse, &sum);
+  const BinSplit<float> s = split_between_bins(targets[row], bins);
+  for (int j = threadIdx.x & 31; j < bins; j += 32) out[j] = g * distribution_focal_row_grad(x[j], j, lse, s);
+}
+
 template <class Op>
 __global__ void pair_kernel(int64_t n, const float* __restrict__ a, const float* __restrict__ b,
                             float* __restrict__ out, Op op) {
@@ -157,6 +232,38 @@ void softmax_cross_entropy_backward(int n, int classes, const float* logits, con
   if (n == 0) return;
   LOCDET_LAUNCH(ce_backward_kernel, ce_blocks(n), kThreadsPerBlock, 0, stream, n, classes, logits, labels,
                 smoothing, dloss, dlogits);
+  CUDA_CHECK_LAUNCH();
+}
+
+void bin_expectation_forward(int n, int bins, const float* logits, float* expectation, cudaStream_t stream) {
+  LOCDET_CHECK(n >= 0 && bins >= 2, "bin_expectation: need n >= 0 and bins >= 2");
+  if (n == 0) return;
+  LOCDET_LAUNCH(bin_expectation_forward_kernel, ce_blocks(n), kThreadsPerBlock, 0, stream, n, bins, logits,
+                expectation);
+  CUDA_CHECK_LAUNCH();
+}
+void bin_expectation_backward(int n, int bins, const float* logits, const float* dexpectation, float* dlogits,
+                              cudaStream_t stream) {
+  LOCDET_CHECK(n >= 0 && bins >= 2, "bin_expectation: need n >= 0 and bins >= 2");
+  if (n == 0) return;
+  LOCDET_LAUNCH(bin_expectation_backward_kernel, ce_blocks(n), kThreadsPerBlock, 0, stream, n, bins, logits,
+                dexpectation, dlogits);
+  CUDA_CHECK_LAUNCH();
+}
+void distribution_focal_forward(int n, int bins, const float* logits, const float* targets, float* loss,
+                                cudaStream_t stream) {
+  LOCDET_CHECK(n >= 0 && bins >= 2, "distribution_focal: need n >= 0 and bins >= 2");
+  if (n == 0) return;
+  LOCDET_LAUNCH(distribution_focal_forward_kernel, ce_blocks(n), kThreadsPerBlock, 0, stream, n, bins, logits,
+                targets, loss);
+  CUDA_CHECK_LAUNCH();
+}
+void distribution_focal_backward(int n, int bins, const float* logits, const float* targets,
+                                 const float* dloss, float* dlogits, cudaStream_t stream) {
+  LOCDET_CHECK(n >= 0 && bins >= 2, "distribution_focal: need n >= 0 and bins >= 2");
+  if (n == 0) return;
+  LOCDET_LAUNCH(distribution_focal_backward_kernel, ce_blocks(n), kThreadsPerBlock, 0, stream, n, bins,
+                logits, targets, dloss, dlogits);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -13,6 +13,15 @@ void softmax_cross_entropy_forward(int n, int classes, const float* logits, cons
 void softmax_cross_entropy_backward(int n, int classes, const float* logits, const int32_t* labels,
                                     float smoothing, const float* dloss, float* dlogits, cudaStream_t stream);
 
+// Rows of logits [n, bins] as distributions over bins (kernels/cpu/loss.h), one warp per row.
+void bin_expectation_forward(int n, int bins, const float* logits, float* expectation, cudaStream_t stream);
+void bin_expectation_backward(int n, int bins, const float* logits, const float* dexpectation, float* dlogits,
+                              cudaStream_t stream);
+void distribution_focal_forward(int n, int bins, const float* logits, const float* targets, float* loss,
+                                cudaStream_t stream);
+void distribution_focal_backward(int n, int bins, const float* logits, const float* targets,
+                                 const float* dloss, float* dlogits, cudaStream_t stream);
+
 void bce_with_logits_forward(int64_t n, const float* logits, const float* targets, float* loss,
                              cudaStream_t stream);
 void bce_with_logits_backward(int64_t n, const float* logits, const float* targets, const float* dloss,

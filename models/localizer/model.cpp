@@ -48,6 +48,8 @@ nlohmann::json LocalizerConfig::to_json() const {
           {"head_convs", head_convs},
           {"class_head", class_head},
           {"label_smoothing", label_smoothing},
+          {"box_bins", box_bins},
+          {"dfl_weight", dfl_weight},
           {"anchor_w", anchor_w},
           {"anchor_h", anchor_h}};
 }
@@ -69,6 +71,8 @@ LocalizerConfig LocalizerConfig::from_json(const nlohmann::json& j) {
     c.head_convs = j.value("head_convs", 1);
     c.class_head = j.value("class_head", std::string("cell"));
     c.label_smoothing = j.value("label_smoothing", 0.0f);
+    c.box_bins = j.value("box_bins", 0);
+    c.dfl_weight = j.value("dfl_weight", c.dfl_weight);
     c.anchor_w = j.at("anchor_w").get<float>();
     c.anchor_h = j.at("anchor_h").get<float>();
     if (j.contains("classes")) c.class_names = j["classes"].get<std::vector<std::string>>();
@@ -94,7 +98,9 @@ void LocalizerConfig::validate() const {
                label_smoothing);
   LOCDET_CHECK(anchor_w > 0 && anchor_h > 0 && anchor_w <= 1 && anchor_h <= 1,
                "anchor size must be in (0, 1] of the image, got ", anchor_w, "x", anchor_h);
-  for (float w : {presence_weight, location_weight, class_weight, box_weight})
+  LOCDET_CHECK(box_bins == 0 || (box_bins >= 2 && box_bins <= 256),
+               "box bins must be 0 (offset boxes) or 2..256, got ", box_bins);
+  for (float w : {presence_weight, location_weight, class_weight, box_weight, dfl_weight})
     LOCDET_CHECK(w >= 0 && std::isfinite(w), "loss weights must be finite and >= 0, got ", w);
   LOCDET_CHECK(!class_names.empty() && class_names.size() <= static_cast<size_t>(kMaxClasses),
                "a localizer needs 1..", kMaxClasses, " classes, got ", class_names.size());
@@ -124,7 +130,8 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
   for (int i = 0; i < config.head_convs; ++i)
     h = conv_bn_relu(g, h, i == 0 ? "head.conv" : "head.conv" + std::to_string(i + 1), f.channels, 3, 1);
   const int classes = config.num_classes();
-  const int kOut = 1 + classes + 4;
+  const int box_channels = config.box_bins > 0 ? 4 * config.box_bins : 4;
+  const int kOut = 1 + classes + box_channels;
   Value ow = g.parameter("head.out.weight", {kOut, f.channels, 1, 1}, Init::kXavierUniform);
   Value ob = g.parameter("head.out.bias", {kOut}, Init::kZeros);
   Value out = to_cells(g, g.conv2d(h, ow, ob, 1, 0));  // [N, cells, 15]
@@ -140,13 +147,23 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
                            {batch * cells, classes});
   }
   m.class_logits = g.reshape(class_rows, {batch, cells, classes});
-  Value raw = g.reshape(g.slice(flat, 1, 1 + classes, 4), {batch, cells, 4});
+  Value raw = g.slice(flat, 1, 1 + classes, box_channels);
 
-  const float anchor_w_px = config.anchor_w * config.width, anchor_h_px = config.anchor_h * config.height;
-  Value anchors = g.constant("head.anchors", {cells, 4},
-                             cell_anchors(m.grid_h, m.grid_w, f.stride, anchor_w_px, anchor_h_px));
-  const float range = (config.positive_radius + 0.5f) * f.stride;
-  Value boxes_px = decode_boxes(g, raw, anchors, range);
+  Value boxes_px, edge_logits, centres, edge_sign;
+  if (config.box_bins > 0) {
+    // Edge distances (left, top, right, bottom) from the cell centre, in pixels.
+    edge_logits = g.reshape(raw, {batch * cells * 4, config.box_bins});
+    Value distances = g.reshape(g.bin_expectation(edge_logits), {batch, cells, 4});
+    centres = g.constant("head.centres", {cells, 4}, cell_anchors(m.grid_h, m.grid_w, f.stride, 0.0f, 0.0f));
+    edge_sign = g.constant("head.edge_sign", {4}, {-1, -1, 1, 1});
+    boxes_px = g.add(g.mul(distances, edge_sign), centres);
+  } else {
+    const float anchor_w_px = config.anchor_w * config.width, anchor_h_px = config.anchor_h * config.height;
+    Value anchors = g.constant("head.anchors", {cells, 4},
+                               cell_anchors(m.grid_h, m.grid_w, f.stride, anchor_w_px, anchor_h_px));
+    const float range = (config.positive_radius + 0.5f) * f.stride;
+    boxes_px = decode_boxes(g, g.reshape(raw, {batch, cells, 4}), anchors, range);
+  }
   Value to_normalized =
       g.constant("head.box_scale", {4},
                  {1.0f / config.width, 1.0f / config.height, 1.0f / config.width, 1.0f / config.height});
@@ -175,6 +192,17 @@ Localizer build_localizer(Graph& g, const LocalizerConfig& config, Value images,
   m.loss = g.add(g.add(g.scale(m.presence_loss, config.presence_weight),
                        g.scale(m.location_loss, config.location_weight)),
                  g.add(g.scale(m.class_loss, config.class_weight), g.scale(m.box_loss, config.box_weight)));
+  if (config.box_bins > 0) {
+    // The target box's edge distances from each cell centre, in pixels (= bins).
+    const float w = static_cast<float>(config.width), h = static_cast<float>(config.height);
+    Value target_px = g.mul(t.target_box, g.constant("head.box_pixels", {4}, {w, h, w, h}));
+    Value target_edges = g.mul(g.sub(g.reshape(target_px, {batch, cells, 4}), centres), edge_sign);
+    Value per_edge = g.distribution_focal(edge_logits, g.reshape(target_edges, {batch * cells * 4}));
+    Value per_cell_dfl = g.sum_to(g.reshape(per_edge, {batch * cells, 4}), {batch * cells, 1}, 0.25f);
+    m.dfl_loss = g.sum(g.mul(g.reshape(per_cell_dfl, {batch * cells}), t.cell_weight));
+    m.loss = g.add(m.loss, g.scale(m.dfl_loss, config.dfl_weight));
+    g.mark_output(m.dfl_loss);
+  }
   for (Value v : {m.loss, m.presence_loss, m.location_loss, m.class_loss, m.box_loss}) g.mark_output(v);
   return m;
 }

@@ -11,11 +11,14 @@
 //        added to every cell's logits)
 //     box: decode_box around the cell centre (centre within 1.5 cells,
 //          size = anchor * exp(t)), normalized xyxy                       [N, cells, 4]
+//          (box_bins > 0: 4 x box_bins channels instead of 4, each edge's distance from the
+//          cell centre the expectation of a softmax over 1-pixel bins)
 // Prediction = the box and class of the most likely cell, p_c = sigmoid(presence logit).
 //
 // Loss, as the first seed defines it (presence always; class and box only where a digit is):
 //   w_p * BCE(p_c) + w_loc * CE(location, centre cell) + w_cls * CE(class, positive cells)
-//   + w_box * box loss(positive cells), box loss = 1 - IoU/GIoU/DIoU/CIoU or MSE of xyxy.
+//   + w_box * box loss(positive cells), box loss = 1 - IoU/GIoU/DIoU/CIoU or MSE of xyxy
+//   (box_bins > 0: + w_dfl * distribution focal loss of the four edges, their mean, positive cells).
 // Positive cells and the normalization come from models/cell_ops localizer_targets.
 #pragma once
 
@@ -37,10 +40,16 @@ struct LocalizerConfig {
   // "Loss weights").
   float presence_weight = 1.0f, location_weight = 1.0f, class_weight = 6.0f, box_weight = 8.0f;
   int positive_radius = 1;
-  int head_convs = 1;                      // conv3x3-BN-ReLU layers of the per-cell head
-  std::string class_head = "cell";         // cell | global: "global" adds image-level class logits
-                                           // (a stride-8 conv over the features, pooled) to every cell's
-  float label_smoothing = 0.0f;            // of the class loss
+  int head_convs = 1;               // conv3x3-BN-ReLU layers of the per-cell head
+  std::string class_head = "cell";  // cell | global: "global" adds image-level class logits
+                                    // (a stride-8 conv over the features, pooled) to every cell's
+  float label_smoothing = 0.0f;     // of the class loss
+  // 0: the box is decode_box around the cell (offset and log-size). > 0: each of the box's four
+  // edges is a distribution over this many 1-pixel bins of distance from the cell centre
+  // (generalized focal loss; docs/ARCHITECTURE.md "Box edges as distributions"), its expectation
+  // the edge, trained by the box loss plus dfl_weight x the distribution focal loss.
+  int box_bins = 0;
+  float dfl_weight = 1.5f;
   float anchor_w = 0.3f, anchor_h = 0.4f;  // typical box size, normalized (from the training boxes)
   // Class index -> name: the ten digits for the presets (configs without "classes" are digit
   // localizers), a dataset's categories otherwise.
@@ -61,6 +70,7 @@ struct Localizer {
   Value boxes;            // [N, cells, 4] normalized xyxy
   // With labels: the total loss and its parts ([1] each).
   Value loss, presence_loss, location_loss, class_loss, box_loss;
+  Value dfl_loss;  // box_bins > 0 only
 };
 
 // images [N, 1, H, W]; labels [N, 6] = [p_c, cx, cy, w, h, class] (normalized), or

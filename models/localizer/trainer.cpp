@@ -27,11 +27,13 @@ LocalizerTrainer::LocalizerTrainer(const LocalizerRun& run, TrainingData data, D
 
 nlohmann::json LocalizerTrainer::read_losses() const {
   const Executor& ex = executor();
-  return {{"loss", ex.read_scalar(model_.loss)},
-          {"presence_loss", ex.read_scalar(model_.presence_loss)},
-          {"location_loss", ex.read_scalar(model_.location_loss)},
-          {"class_loss", ex.read_scalar(model_.class_loss)},
-          {"box_loss", ex.read_scalar(model_.box_loss)}};
+  nlohmann::json losses = {{"loss", ex.read_scalar(model_.loss)},
+                           {"presence_loss", ex.read_scalar(model_.presence_loss)},
+                           {"location_loss", ex.read_scalar(model_.location_loss)},
+                           {"class_loss", ex.read_scalar(model_.class_loss)},
+                           {"box_loss", ex.read_scalar(model_.box_loss)}};
+  if (model_.dfl_loss) losses["dfl_loss"] = ex.read_scalar(model_.dfl_loss);
+  return losses;
 }
 
 nlohmann::json LocalizerTrainer::read_batch_metrics() const {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ONNX export checked by a second runtime: a tiny localizer and a tiny detector are trained
-# here (300 CPU steps each; and a ResNet-18 localizer and a weight-averaged global-head one, 40 steps), exported by tools/export_onnx.py, and tools/check_onnx.py runs
+# here (300 CPU steps each; and a ResNet-18 localizer, a weight-averaged global-head one and one with
+# binned box edges, 40 steps), exported by tools/export_onnx.py, and tools/check_onnx.py runs
 # them with onnxruntime on the 300 test scenes `evaluate --dump` rendered, comparing with our
 # raw outputs (<= 1e-4), decisions (identical) and metrics (accuracy, mean IoU; AP within
 # 0.001). Then the exporter's bad inputs: clear errors, nothing overwritten or half-written.
@@ -18,9 +19,11 @@ tiny=(--device cpu --width 4 --batch 16 --epochs 1 --warmup 20 --lr 5e-3 --val-c
 # something), the lean and ResNet-18 ones briefly (lean: other stage depths and widths; ResNet-18:
 # strided blocks, projections, additions), and
 # the localizer's other head (two head convs, image-level class logits) briefly, with a weight
-# average (the export must use it, as evaluate does). EXTRA: flags.
+# average (the export must use it, as evaluate does), and box edges as distributions over bins.
+# EXTRA: flags.
 for spec in "localize localize small 300" "detect detect small 300" "lean localize lean 40" \
-            "resnet18 localize resnet18 40" "globalhead localize small 40 --class-head global --head-convs 2 --ema 0.9"; do
+            "resnet18 localize resnet18 40" "globalhead localize small 40 --class-head global --head-convs 2 --ema 0.9" \
+            "binned localize small 40 --box-bins 16"; do
   read -r task kind backbone steps extra <<<"$spec"
   read -r -a extra_flags <<<"${extra:-}"
   rc=0
