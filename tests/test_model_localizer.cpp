@@ -238,6 +238,35 @@ TEST(ModelLocalizer, AnchorIsFittedToThePresetsBoxes) {
   EXPECT_LT(config.anchor_h, 0.7f);
 }
 
+// A positive cell's edge lies up to half the longer side + (radius + 0.5) cells of 4 px away:
+// 28x28 boxes with radius 1 reach 14 + 6 = 20 px, which 21 bins (0..20) cover and 20 do not.
+TEST(ModelLocalizer, BoxBinsMustReachTheTrainingBoxes) {
+  models::LocalizerConfig config;
+  config.positive_radius = 1;
+  const std::vector<std::pair<double, double>> patches(200, {28.0, 28.0});
+  EXPECT_EQ(models::check_box_bins_reach(config, patches), "");  // offset boxes: nothing to reach
+  config.box_bins = 21;
+  EXPECT_EQ(models::check_box_bins_reach(config, patches), "");
+  config.box_bins = 20;
+  try {
+    models::check_box_bins_reach(config, patches);
+    FAIL() << "20 bins cannot reach 20 px";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("200 of 200 sampled training boxes"), std::string::npos) << message;
+    EXPECT_NE(message.find("use --box-bins 21"), std::string::npos) << message;
+  }
+  // One box in a hundred beyond reach is a warning; the suggestion covers it.
+  std::vector<std::pair<double, double>> mostly_small(99, {10.0, 12.0});
+  mostly_small.emplace_back(40.0, 30.0);  // 20 + 6 = 26 px
+  config.box_bins = 16;
+  const std::string warning = models::check_box_bins_reach(config, mostly_small);
+  EXPECT_NE(warning.find("1 of 100 "), std::string::npos) << warning;
+  EXPECT_NE(warning.find("use --box-bins 27"), std::string::npos) << warning;
+  mostly_small.emplace_back(40.0, 30.0);  // 2 of 101: refused
+  EXPECT_THROW(models::check_box_bins_reach(config, mostly_small), Error);
+}
+
 // Autodiff through the whole localizer (backbone, per-cell head, custom cell ops, targets,
 // every loss term) against finite differences in double, for each box loss. CIoU is left
 // out on purpose: its gradient holds alpha constant (as torchvision and the paper do), so it

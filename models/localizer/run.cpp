@@ -1,9 +1,12 @@
 #include "models/localizer/run.h"
 
 #include <algorithm>
+#include <cmath>
+#include <sstream>
 #include <vector>
 
 #include "kernels/base/error.h"
+#include "models/backbone.h"
 
 namespace locdet::models {
 
@@ -46,6 +49,29 @@ void fit_anchor_to_preset(LocalizerConfig& config, const data::DigitBank& bank, 
   fit_anchor_to_boxes(sized, TrainingData(bank, preset, 0).training_box_sizes(samples));
   config.anchor_w = sized.anchor_w;
   config.anchor_h = sized.anchor_h;
+}
+
+std::string check_box_bins_reach(const LocalizerConfig& config,
+                                 const std::vector<std::pair<double, double>>& boxes) {
+  if (config.box_bins == 0 || boxes.empty()) return "";
+  const double cell = Features{}.stride;  // every backbone's
+  const double reachable = config.box_bins - 1;
+  double farthest = 0.0;
+  size_t clamped = 0;
+  for (const auto& [w, h] : boxes) {
+    const double reach = 0.5 * std::max(w, h) + (config.positive_radius + 0.5) * cell;
+    farthest = std::max(farthest, reach);
+    clamped += reach > reachable;
+  }
+  if (clamped == 0) return "";
+  const int needed = static_cast<int>(std::ceil(farthest)) + 1;
+  std::ostringstream message;
+  message << clamped << " of " << boxes.size() << " sampled training boxes have edges up to " << farthest
+          << " px from a positive cell's centre, beyond the " << reachable << " px that --box-bins "
+          << config.box_bins << " reaches (those edges are clamped there): use --box-bins " << needed;
+  if (needed > 256) message << " (256 at most: or a smaller --input)";
+  LOCDET_CHECK(clamped * 100 <= boxes.size(), message.str());
+  return message.str();
 }
 
 LocalizerRun read_localizer_run(const std::string& checkpoint) {

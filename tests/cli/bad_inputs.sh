@@ -35,6 +35,8 @@ expect_failure "unknown preset" 1 "unknown preset 'nope'" "known presets" -- "$B
 expect_failure "unknown model" 1 "unknown model 'nope'" -- "$BIN/train_gpu" --out "$WORK/r0" --model nope --device cpu
 expect_failure "unknown box loss" 1 "unknown box loss" -- "$BIN/train_gpu" --out "$WORK/r0" --box-loss foo --device cpu
 expect_failure "unknown device" 1 "tpu" -- "$BIN/train_gpu" --out "$WORK/r0" --device tpu
+expect_failure "box bins too few for the boxes" 1 "use --box-bins 21" -- \
+  "$BIN/train_gpu" --out "$WORK/r0" --preset ayulockin-loc --box-bins 8 --device cpu
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   echo "skip [--device cuda without a GPU]: this machine has a GPU"
 else
