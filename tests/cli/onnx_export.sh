@@ -23,7 +23,7 @@ tiny=(--device cpu --width 4 --batch 16 --epochs 1 --warmup 20 --lr 5e-3 --val-c
 # EXTRA: flags.
 for spec in "localize localize small 300" "detect detect small 300" "lean localize lean 40" \
             "resnet18 localize resnet18 40" "globalhead localize small 40 --class-head global --head-convs 2 --ema 0.9" \
-            "binned localize small 40 --box-bins 16"; do
+            "binned localize small 40 --box-bins 24"; do
   read -r task kind backbone steps extra <<<"$spec"
   read -r -a extra_flags <<<"${extra:-}"
   rc=0
