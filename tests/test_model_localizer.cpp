@@ -238,8 +238,9 @@ TEST(ModelLocalizer, AnchorIsFittedToThePresetsBoxes) {
   EXPECT_LT(config.anchor_h, 0.7f);
 }
 
-// A positive cell's edge lies up to half the longer side + (radius + 0.5) cells of 4 px away:
-// 28x28 boxes with radius 1 reach 14 + 6 = 20 px, which 21 bins (0..20) cover and 20 do not.
+// A positive cell's edge lies up to half the side + (radius + 0.5) cells of 4 px away, and at
+// most a whole side (positive cells lie inside the box): 28x28 boxes with radius 1 reach
+// 14 + 6 = 20 px, which 21 bins (0..20) cover and 20 do not; 8x8 boxes reach 8 px, not 4 + 6.
 TEST(ModelLocalizer, BoxBinsMustReachTheTrainingBoxes) {
   models::LocalizerConfig config;
   config.positive_radius = 1;
@@ -256,6 +257,12 @@ TEST(ModelLocalizer, BoxBinsMustReachTheTrainingBoxes) {
     EXPECT_NE(message.find("200 of 200 sampled training boxes"), std::string::npos) << message;
     EXPECT_NE(message.find("use --box-bins 21"), std::string::npos) << message;
   }
+  config.box_bins = 9;
+  EXPECT_EQ(models::check_box_bins_reach(config, std::vector<std::pair<double, double>>(200, {8.0, 8.0})),
+            "");
+  config.box_bins = 8;
+  EXPECT_THROW(models::check_box_bins_reach(config, std::vector<std::pair<double, double>>(200, {8.0, 8.0})),
+               Error);
   // One box in a hundred beyond reach is a warning; the suggestion covers it.
   std::vector<std::pair<double, double>> mostly_small(99, {10.0, 12.0});
   mostly_small.emplace_back(40.0, 30.0);  // 20 + 6 = 26 px

@@ -56,10 +56,17 @@ std::string check_box_bins_reach(const LocalizerConfig& config,
   if (config.box_bins == 0 || boxes.empty()) return "";
   const double cell = Features{}.stride;  // every backbone's
   const double reachable = config.box_bins - 1;
+  // Along one side: the centre cell's centre lies within half a cell of the box centre; the
+  // other positive cells' centres lie inside the box (kernels/common/localizer_targets.h) and
+  // within positive_radius cells of the centre cell.
+  auto side_reach = [&](double side) {
+    return std::max(0.5 * side + 0.5 * cell,
+                    std::min(side, 0.5 * side + (config.positive_radius + 0.5) * cell));
+  };
   double farthest = 0.0;
   size_t clamped = 0;
   for (const auto& [w, h] : boxes) {
-    const double reach = 0.5 * std::max(w, h) + (config.positive_radius + 0.5) * cell;
+    const double reach = std::max(side_reach(w), side_reach(h));
     farthest = std::max(farthest, reach);
     clamped += reach > reachable;
   }
