@@ -345,11 +345,16 @@ models::LocalizerRun localizer_run_from_options(const Options& o, const RunImage
     run.model.dfl_weight = o.dfl_weight.value_or(run.model.dfl_weight);
     run.model.class_weight = o.class_weight.value_or(run.model.class_weight);
     run.model.box_weight = o.box_weight.value_or(run.model.box_weight);
-    if (run.model.box_bins > 0) {
-      const std::string reach =
-          models::check_box_bins_reach(run.model, images.training_data(run).training_box_sizes(2000));
-      if (!reach.empty()) std::fprintf(stderr, "train_gpu: warning: %s\n", reach.c_str());
+  }
+  if (run.model.box_bins > 0) {  // also for --init-from: its bins against the new training boxes
+    std::string reach;
+    try {
+      reach = models::check_box_bins_reach(run.model, images.training_data(run).training_box_sizes(2000));
+    } catch (const locdet::Error& e) {
+      if (o.init_from.empty()) throw;
+      locdet::fail(e.what(), " for a new model, without --init-from: a trained head's bins cannot change");
     }
+    if (!reach.empty()) std::fprintf(stderr, "train_gpu: warning: %s\n", reach.c_str());
   }
   schedule_from_options(o, run);
   run.validate();

@@ -52,6 +52,15 @@ snapshot "$WORK/run" >"$WORK/run.sha"
 expect_failure "existing run without --resume" 1 "--resume" -- "$BIN/train_gpu" --out "$WORK/run" "${TINY[@]}"
 expect_unchanged "existing run without --resume" "$WORK/run" "$WORK/run.sha"
 
+# A binned head's bins cannot change: --init-from onto bigger digits than they reach is refused.
+"$BIN/train_gpu" --out "$WORK/binned" "${TINY[@]}" --epochs 1 --steps-per-epoch 2 --box-bins 22 >/dev/null 2>&1
+echo '[{"name": "big", "base": "inf265-loc", "scale_min": 1.5, "scale_max": 1.7}]' >"$WORK/big.json"
+expect_failure "--init-from a head whose bins miss the new boxes" 1 "use --box-bins 27 for a new model" \
+  "bins cannot change" "--init-from $WORK/binned" -- "$BIN/train_gpu" --out "$WORK/r_big" \
+  --init-from "$WORK/binned/checkpoint.safetensors" --preset big --preset-file "$WORK/big.json" --device cpu \
+  --epochs 1 --steps-per-epoch 1 --val-count 8 --test-count 8
+check "the refused --init-from made no run folder" test ! -e "$WORK/r_big"
+
 # ---- unwritable output: a path under a regular file (ENOTDIR; permission tests skip as root)
 echo "keep me" >"$WORK/a_file"
 expect_failure "train --out under a file" 1 "Not a directory" -- "$BIN/train_gpu" --out "$WORK/a_file/run" "${TINY[@]}"
