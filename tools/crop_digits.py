@@ -62,18 +62,18 @@ def read_rows(folder):
 def crop_split(source, target, size, margin, pad):
     rows = read_rows(source)
     os.makedirs(os.path.join(target, "images"))
-    out_rows, seen, scenes = [], {}, {}
+    out_rows, seen, scene_file, scene = [], {}, None, None
     for file, (x1, y1, x2, y2), label in rows:
-        if file not in scenes:
+        if file != scene_file:  # a scene's rows are adjacent: each scene is read once
             path = os.path.join(source, file)
             try:
-                scenes = {file: Image.open(path).convert("L")}  # rows of one scene are adjacent
+                scene, scene_file = Image.open(path).convert("L"), file
             except OSError as e:
                 fail("cannot read %s: %s" % (path, e))
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
         side = max(x2 - x1, y2 - y1) * margin + pad
         window = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
-        crop = scenes[file].transform((size, size), Image.Transform.EXTENT, window, Image.Resampling.BILINEAR,
+        crop = scene.transform((size, size), Image.Transform.EXTENT, window, Image.Resampling.BILINEAR,
                                       fillcolor=0)
         stem = os.path.splitext(os.path.basename(file))[0]
         seen[stem] = seen.get(stem, -1) + 1

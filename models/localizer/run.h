@@ -30,10 +30,10 @@ void fit_anchor_to_preset(LocalizerConfig& config, const data::DigitBank& bank, 
 
 // Binned box edges (box_bins = N > 0) reach N - 1 pixels from a cell centre; a positive cell's
 // edge may lie up to half the box's side + (positive_radius + 0.5) cells from it (a whole side
-// at most: positive cells lie inside the box), and farther targets are clamped to the last bin. Throws when
-// that clamps more than 1% of `boxes`
-// ((w, h) in pixels of the model's input), naming the --box-bins that reaches them all;
-// returns a warning when it clamps fewer, else "" (also for box_bins = 0).
+// at most: positive cells lie inside the box), and farther targets are clamped to the last bin.
+// Throws when that clamps more than 1% of `boxes` ((w, h) in pixels of the model's input),
+// naming the --box-bins that reaches them all; returns a warning when it clamps fewer, else ""
+// (also for box_bins = 0).
 std::string check_box_bins_reach(const LocalizerConfig& config,
                                  const std::vector<std::pair<double, double>>& boxes);
 

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/common.sh"
 need train_gpu make_dataset
 need_mnist
-need_python PIL numpy
+need_python PIL
 
 for split in train val test; do
   "$BIN/make_dataset" --preset inf265-loc --split "$split" --count 40 --out "$WORK/loc/$split" \
