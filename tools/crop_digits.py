@@ -74,7 +74,7 @@ def crop_split(source, target, size, margin, pad):
         side = max(x2 - x1, y2 - y1) * margin + pad
         window = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
         crop = scene.transform((size, size), Image.Transform.EXTENT, window, Image.Resampling.BILINEAR,
-                                      fillcolor=0)
+                               fillcolor=0)
         stem = os.path.splitext(os.path.basename(file))[0]
         seen[stem] = seen.get(stem, -1) + 1
         name = "images/%s_%d.png" % (stem, seen[stem])
